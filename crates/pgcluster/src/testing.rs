@@ -1,0 +1,1 @@
+//! Test support: one cluster per test binary, a database per test. (Being written.)
