@@ -1,1 +1,174 @@
+//! dbaudit's analysis and rules.
+//!
+//! Rules take the [`Catalog`](dbaudit_catalog::Catalog) (through a [`Context`]) and the
+//! settings, never a connection. Each rule lives in its own file under `rules/<category>/`, named
+//! after the rule, with its documentation (`What it does / Why it matters / Example / Fix`) beside
+//! it; that text feeds `dbaudit explain` and SARIF help.
 
+pub mod analysis;
+pub mod catalogue;
+pub mod rules;
+pub mod settings;
+
+use analysis::exposure::Exposure;
+use dbaudit_catalog::{Catalog, CatalogIndex, Relation};
+use dbaudit_findings::{Finding, RuleMeta};
+pub use settings::Settings;
+
+/// A failed migration file, as the apply step reports it (the source crate's type is mapped to
+/// this one so rules do not depend on how the database was built).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationFailure {
+    pub file: String,
+    pub line: Option<u32>,
+    pub statement: String,
+    pub sqlstate: String,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+/// Everything a rule may look at.
+pub struct Context<'a> {
+    pub catalog: &'a Catalog,
+    pub index: CatalogIndex<'a>,
+    pub exposure: Exposure,
+    pub settings: &'a Settings,
+    pub migration_failures: &'a [MigrationFailure],
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        catalog: &'a Catalog,
+        settings: &'a Settings,
+        migration_failures: &'a [MigrationFailure],
+    ) -> Self {
+        let index = CatalogIndex::new(catalog);
+        let exposure = Exposure::analyse(&index, settings);
+        Context {
+            catalog,
+            index,
+            exposure,
+            settings,
+            migration_failures,
+        }
+    }
+
+    /// Relations of the schemas under audit (the project's own, not Supabase's or Postgres').
+    pub fn audited_relations(&self) -> impl Iterator<Item = &'a Relation> + '_ {
+        self.catalog
+            .relations
+            .iter()
+            .filter(|r| self.settings.audits_schema(&r.schema, &self.index))
+    }
+}
+
+/// A check over the catalog.
+pub trait Rule: Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, ctx: &Context<'_>) -> Vec<Finding>;
+}
+
+/// Every implemented rule, in code order.
+pub fn registry() -> &'static [&'static dyn Rule] {
+    rules::ALL
+}
+
+/// Find an implemented rule by name (`rls-disabled`) or code (`RLS001`).
+pub fn find_rule(name_or_code: &str) -> Option<&'static dyn Rule> {
+    registry().iter().copied().find(|r| {
+        let m = r.meta();
+        m.name == name_or_code || m.code.eq_ignore_ascii_case(name_or_code)
+    })
+}
+
+/// Run every implemented rule and return the findings, fingerprinted and sorted.
+pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = registry()
+        .iter()
+        .flat_map(|r| r.check(ctx))
+        .map(Finding::with_fingerprint)
+        .collect();
+    dbaudit_findings::sort_findings(&mut out);
+    out
+}
+
+/// Quote an identifier for SQL when it needs it.
+pub fn quote_ident(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !is_reserved(s);
+    if plain {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    }
+}
+
+/// `schema.table` with each part quoted as needed.
+pub fn qualify(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+fn is_reserved(s: &str) -> bool {
+    // SQL reserved words that commonly appear as column or table names.
+    const RESERVED: &[&str] = &[
+        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both",
+        "case", "cast", "check", "collate", "column", "constraint", "create", "current_date",
+        "current_role", "current_time", "current_timestamp", "current_user", "default",
+        "deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for",
+        "foreign", "from", "grant", "group", "having", "in", "initially", "intersect", "into",
+        "lateral", "leading", "limit", "localtime", "localtimestamp", "not", "null", "offset",
+        "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
+        "session_user", "some", "symmetric", "table", "then", "to", "trailing", "true", "union",
+        "unique", "user", "using", "variadic", "when", "where", "window", "with",
+    ];
+    RESERVED.contains(&s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("call_logs"), "call_logs");
+        assert_eq!(quote_ident("Users"), "\"Users\"");
+        assert_eq!(quote_ident("user"), "\"user\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(qualify("public", "order"), "public.\"order\"");
+    }
+
+    #[test]
+    fn every_implemented_rule_is_in_the_catalogue_with_full_docs() {
+        for r in registry() {
+            let m = r.meta();
+            let entry = catalogue::entry(m.name).expect("rule listed in the catalogue");
+            assert_eq!(entry.code, m.code, "{}", m.name);
+            assert_eq!(entry.category, m.category, "{}", m.name);
+            for section in ["What it does", "Why it matters", "Example", "Fix"] {
+                assert!(
+                    m.docs_section(section).is_some_and(|s| !s.is_empty()),
+                    "{} lacks docs section {section}",
+                    m.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn codes_and_names_are_unique() {
+        let mut names: Vec<_> = catalogue::CATALOGUE.iter().map(|e| e.name).collect();
+        let mut codes: Vec<_> = catalogue::CATALOGUE.iter().map(|e| e.code).collect();
+        names.sort();
+        codes.sort();
+        let n = names.len();
+        names.dedup();
+        codes.dedup();
+        assert_eq!(names.len(), n);
+        assert_eq!(codes.len(), n);
+    }
+}

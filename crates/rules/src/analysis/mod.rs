@@ -1,0 +1,3 @@
+//! Models derived once from the catalog, shared by the rules.
+
+pub mod exposure;

@@ -1,0 +1,1 @@
+pub mod unindexed_foreign_key;

@@ -1,0 +1,21 @@
+//! What the user told us (or what we default to): API roles, schemas under audit.
+
+use dbaudit_catalog::CatalogIndex;
+
+/// Settings the rules read. `dbaudit.toml` and the command line fill it.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Roles untrusted clients act as. `None`: detect (`anon`, `authenticated` when they exist).
+    pub api_roles: Option<Vec<String>>,
+    /// Schemas to audit. `None`: every schema that is not managed by Supabase or Postgres.
+    pub schemas: Option<Vec<String>>,
+}
+
+impl Settings {
+    pub fn audits_schema(&self, schema: &str, index: &CatalogIndex<'_>) -> bool {
+        match &self.schemas {
+            Some(list) => list.iter().any(|s| s == schema),
+            None => index.schema(schema).is_some_and(|s| !s.managed),
+        }
+    }
+}
