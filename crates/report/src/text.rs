@@ -1,0 +1,123 @@
+//! `--format text`: a short terminal summary, coloured when the stream supports it and
+//! `NO_COLOR` is not set.
+
+use crate::Report;
+use dbaudit_findings::Severity;
+use owo_colors::{OwoColorize, Style};
+use std::fmt::Write;
+
+/// At most this many findings are listed; the rest are counted.
+const MAX_LISTED: usize = 25;
+
+/// Render for a stream; `color` is decided by the caller (see [`color_wanted`]).
+pub fn render(report: &Report, color: bool) -> String {
+    let paint = |s: &str, style: Style| -> String {
+        if color {
+            s.style(style).to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    let sev_style = |s: Severity| match s {
+        Severity::Critical => Style::new().bold().white().on_red(),
+        Severity::High => Style::new().bold().red(),
+        Severity::Moderate => Style::new().yellow(),
+        Severity::Low => Style::new().cyan(),
+        Severity::Info => Style::new().dimmed(),
+    };
+    let mut out = String::new();
+    let src = &report.source;
+    let _ = writeln!(
+        out,
+        "{} {} ({}{}, PostgreSQL {})",
+        paint("dbaudit", Style::new().bold()),
+        src.target,
+        src.kind,
+        src.layout
+            .as_ref()
+            .map(|l| format!(", {l}, {} files", src.files.len()))
+            .unwrap_or_default(),
+        src.server_version
+    );
+    if !src.standins.is_empty() {
+        let _ = writeln!(out, "stand-ins used for: {}", src.standins.join(", "));
+    }
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .map(|s| {
+            let n = report.summary.count(*s);
+            let label = format!("{n} {s}");
+            if n > 0 {
+                paint(&label, sev_style(*s))
+            } else {
+                label
+            }
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} findings: {}",
+        report.summary.findings,
+        counts.join(", ")
+    );
+    let _ = writeln!(out);
+    for f in report.findings.iter().take(MAX_LISTED) {
+        let tag = format!("{:<8}", f.severity.as_str());
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            paint(&tag, sev_style(f.severity)),
+            paint(&f.rule, Style::new().bold()),
+            f.location()
+        );
+        let _ = writeln!(out, "         {}", f.message);
+    }
+    if report.findings.len() > MAX_LISTED {
+        let _ = writeln!(
+            out,
+            "... and {} more (use --format md or json for all of them)",
+            report.findings.len() - MAX_LISTED
+        );
+    }
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "{}", paint("No findings.", Style::new().green()));
+    }
+    let _ = writeln!(out);
+    let verdict = if report.summary.failed {
+        paint(
+            &format!("FAIL: findings at or above {}", report.summary.fail_on),
+            Style::new().bold().red(),
+        )
+    } else {
+        paint(
+            &format!("PASS: nothing at or above {}", report.summary.fail_on),
+            Style::new().bold().green(),
+        )
+    };
+    let _ = writeln!(out, "{verdict}");
+    out
+}
+
+/// Whether to colour output going to stdout: a terminal that supports it, and `NO_COLOR` unset.
+pub fn color_wanted() -> bool {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    std::io::IsTerminal::is_terminal(&std::io::stdout())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plain_text() {
+        insta::assert_snapshot!(super::render(&crate::sample::report(), false));
+    }
+
+    #[test]
+    fn colour_codes_only_when_asked() {
+        let coloured = super::render(&crate::sample::report(), true);
+        assert!(coloured.contains("\u{1b}["));
+        let plain = super::render(&crate::sample::report(), false);
+        assert!(!plain.contains("\u{1b}["));
+    }
+}
