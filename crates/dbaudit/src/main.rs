@@ -1,1 +1,201 @@
-fn main() {}
+//! The `dbaudit` binary: argument parsing, wiring and exit codes. Everything else lives in the
+//! library crates.
+//!
+//! Exit status: 0 nothing at or above `--fail-on`, 1 findings at or above it, 2 the audit could
+//! not run.
+
+mod audit;
+mod cli;
+mod demo;
+
+use anyhow::{bail, Result};
+use clap::Parser;
+use cli::{Cli, Command, ListFormat};
+use dbaudit_rules::{catalogue, Settings};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Audit(args) => {
+            let settings = Settings {
+                api_roles: (!args.api_roles.is_empty()).then(|| args.api_roles.clone()),
+                schemas: (!args.schemas.is_empty()).then(|| args.schemas.clone()),
+            };
+            let source = audit::Source::from_args(&args);
+            let outcome = runtime()?.block_on(audit::run(
+                source,
+                settings,
+                args.output.fail_on.severity(),
+            ))?;
+            audit::emit(&outcome, &args.output)
+        }
+        Command::Demo { output } => {
+            let dir = tempfile::Builder::new().prefix("dbaudit-demo-").tempdir()?;
+            demo::write_project(dir.path())?;
+            let source = audit::Source::Migrations {
+                path: Some(dir.path().to_path_buf()),
+                seeds: vec![],
+                supabase: false,
+            };
+            let mut outcome = runtime()?.block_on(audit::run(
+                source,
+                Settings::default(),
+                output.fail_on.severity(),
+            ))?;
+            outcome.report.source.target = "dbaudit demo (bundled Taskboard project)".into();
+            audit::emit(&outcome, &output)?;
+            // The demo's defects are planted: finding them is success.
+            Ok(0)
+        }
+        Command::Rules { format } => {
+            print!("{}", rules_listing(format));
+            Ok(0)
+        }
+        Command::Explain { rule } => {
+            print!("{}", explain(&rule)?);
+            Ok(0)
+        }
+    }
+}
+
+fn rules_listing(format: ListFormat) -> String {
+    let implemented = |name: &str| dbaudit_rules::find_rule(name).is_some();
+    match format {
+        ListFormat::Json => {
+            let rows: Vec<serde_json::Value> = catalogue::CATALOGUE
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "code": e.code,
+                        "name": e.name,
+                        "category": e.category,
+                        "default_severity": e.default_severity,
+                        "source": e.source,
+                        "implemented": implemented(e.name),
+                        "summary": e.summary,
+                    })
+                })
+                .collect();
+            let mut s = serde_json::to_string_pretty(&rows).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        ListFormat::Text => {
+            let mut s = format!(
+                "{:<9} {:<34} {:<12} {:<9} {:<7} {}\n",
+                "CODE", "NAME", "CATEGORY", "SEVERITY", "NEEDS", "STATUS"
+            );
+            for e in catalogue::CATALOGUE {
+                s.push_str(&format!(
+                    "{:<9} {:<34} {:<12} {:<9} {:<7} {}\n",
+                    e.code,
+                    e.name,
+                    e.category.as_str(),
+                    e.default_severity.as_str(),
+                    e.source.as_str(),
+                    if implemented(e.name) {
+                        "implemented"
+                    } else {
+                        "not implemented yet"
+                    }
+                ));
+            }
+            let n = catalogue::CATALOGUE
+                .iter()
+                .filter(|e| implemented(e.name))
+                .count();
+            s.push_str(&format!(
+                "\n{n} of {} rules implemented. `dbaudit explain NAME` shows a rule's documentation.\n",
+                catalogue::CATALOGUE.len()
+            ));
+            s
+        }
+    }
+}
+
+fn explain(name: &str) -> Result<String> {
+    if let Some(rule) = dbaudit_rules::find_rule(name) {
+        let m = rule.meta();
+        return Ok(format!(
+            "# {} ({})\n\nCategory: {} · default severity: {} · needs: {}\n\n{}\n",
+            m.name,
+            m.code,
+            m.category.title(),
+            m.default_severity,
+            m.source.as_str(),
+            m.docs.trim_end()
+        ));
+    }
+    if let Some(e) = catalogue::entry(name) {
+        return Ok(format!(
+            "# {} ({})\n\nCategory: {} · default severity: {} · needs: {}\n\n{}\n\nThis rule is not implemented yet in dbaudit {}.\n",
+            e.name,
+            e.code,
+            e.category.title(),
+            e.default_severity,
+            e.source.as_str(),
+            e.summary,
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    let close: Vec<&str> = catalogue::CATALOGUE
+        .iter()
+        .map(|e| e.name)
+        .filter(|n| {
+            let parts: Vec<&str> = name.split('-').filter(|p| p.len() > 2).collect();
+            parts.iter().any(|p| n.contains(p))
+        })
+        .take(5)
+        .collect();
+    if close.is_empty() {
+        bail!("no rule named {name:?}: `dbaudit rules` lists them");
+    }
+    bail!(
+        "no rule named {name:?}; did you mean {}? (`dbaudit rules` lists them)",
+        close.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_knows_rules_by_name_and_code() {
+        let text = explain("rls-disabled").unwrap();
+        assert!(text.contains("## Why it matters"));
+        assert_eq!(explain("RLS001").unwrap(), text);
+        assert!(explain("permissive-policy")
+            .unwrap()
+            .contains("not implemented yet"));
+        let err = explain("rls-disable").unwrap_err().to_string();
+        assert!(err.contains("rls-disabled"), "{err}");
+    }
+
+    #[test]
+    fn listing_marks_implemented_rules() {
+        let text = rules_listing(ListFormat::Text);
+        assert!(text.contains("rls-disabled"));
+        assert!(text.lines().any(|l| l.starts_with("RLS001") && l.ends_with("implemented")));
+        let json: serde_json::Value = serde_json::from_str(&rules_listing(ListFormat::Json)).unwrap();
+        assert_eq!(json.as_array().unwrap().len(), catalogue::CATALOGUE.len());
+    }
+}

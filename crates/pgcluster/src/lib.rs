@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod cluster;
 pub mod layout;
+pub mod split;
 pub mod supabase;
 pub mod testing;
 
