@@ -189,10 +189,17 @@ impl Applier<'_> {
         }
         // A byte order mark would glue itself to the first keyword: send a space instead (one
         // character for one, so the server's positions still match).
-        let text: std::borrow::Cow<'_, str> = match sql.strip_prefix('\u{feff}') {
+        let mut text: std::borrow::Cow<'_, str> = match sql.strip_prefix('\u{feff}') {
             Some(rest) => format!(" {rest}").into(),
             None => sql.into(),
         };
+        // The vector stand-in's hnsw/ivfflat access methods accept no options (`m`, `lists`):
+        // blank their `WITH (...)` clauses, keeping every position, when vector is stood in.
+        if self.standin_for(file, "vector").await?.is_some() {
+            if let Some(stripped) = crate::supabase::strip_vector_index_options(&text) {
+                text = stripped.into();
+            }
+        }
         let plan = self.plan(file, &text).await?;
         if plan.stmts.is_empty() {
             return Ok((true, None));

@@ -80,7 +80,9 @@ pub struct MigrationSet {
 pub enum LayoutError {
     #[error("{0}: no such file or directory")]
     NotFound(PathBuf),
-    #[error("{0}: the folder is empty: point --migrations at the folder that holds the .sql files")]
+    #[error(
+        "{0}: the folder is empty: point --migrations at the folder that holds the .sql files"
+    )]
     Empty(PathBuf),
     #[error("{path}: no migrations found: looked for {looked_for}")]
     Unrecognized { path: PathBuf, looked_for: String },
@@ -107,6 +109,7 @@ const PROJECT_FOLDERS: &[&str] = &[
     "prisma/migrations",
     "migrations",
     "db/migrations",
+    "db/migration",
     "src/main/resources/db/migration",
     "sql",
 ];
@@ -261,11 +264,7 @@ fn detect_dir(dir: &Path, base: &Path) -> Result<Option<MigrationSet>, LayoutErr
     }
 
     let entries = visible_entries(dir)?;
-    let sql_files: Vec<PathBuf> = entries
-        .iter()
-        .filter(|p| is_sql_file(p))
-        .cloned()
-        .collect();
+    let sql_files: Vec<PathBuf> = entries.iter().filter(|p| is_sql_file(p)).cloned().collect();
     let prisma_dirs: Vec<PathBuf> = entries
         .iter()
         .filter(|p| p.is_dir() && p.join("migration.sql").is_file())
@@ -849,7 +848,10 @@ fn golang_migrate(
             skipped.push((p.clone(), "not an .up.sql migration".into()));
         }
     }
-    ups.sort_by(|a, b| cmp_version(&[a.0.clone()], &[b.0.clone()]).then_with(|| a.1.cmp(&b.1)));
+    ups.sort_by(|a, b| {
+        cmp_version(std::slice::from_ref(&a.0), std::slice::from_ref(&b.0))
+            .then_with(|| a.1.cmp(&b.1))
+    });
     for w in ups.windows(2) {
         if w[0].0 == w[1].0 {
             return Err(LayoutError::Invalid {
@@ -1054,9 +1056,7 @@ fn read_sql(path: &Path) -> Result<String, LayoutError> {
             let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
             Err(LayoutError::Invalid {
                 path: path.to_path_buf(),
-                reason: format!(
-                    "not valid UTF-8 (line {line}, byte {at}): save the file as UTF-8"
-                ),
+                reason: format!("not valid UTF-8 (line {line}, byte {at}): save the file as UTF-8"),
             })
         }
     }
@@ -1151,7 +1151,8 @@ fn name_of(p: &Path) -> &str {
 }
 
 fn is_sql_name(name: &str) -> bool {
-    name.len() > 4 && name[name.len() - 4..].eq_ignore_ascii_case(".sql")
+    let b = name.as_bytes();
+    b.len() > 4 && b[b.len() - 4..].eq_ignore_ascii_case(b".sql")
 }
 
 fn is_sql_file(p: &Path) -> bool {
@@ -1164,11 +1165,25 @@ mod tests {
 
     #[test]
     fn natural_order_compares_digit_runs_as_numbers() {
-        let mut v = vec!["10_x.sql", "2_x.sql", "1_a.sql", "001_b.sql", "a.sql", "2_a.sql"];
+        let mut v = vec![
+            "10_x.sql",
+            "2_x.sql",
+            "1_a.sql",
+            "001_b.sql",
+            "a.sql",
+            "2_a.sql",
+        ];
         v.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(
             v,
-            ["1_a.sql", "001_b.sql", "2_a.sql", "2_x.sql", "10_x.sql", "a.sql"]
+            [
+                "1_a.sql",
+                "001_b.sql",
+                "2_a.sql",
+                "2_x.sql",
+                "10_x.sql",
+                "a.sql"
+            ]
         );
     }
 
@@ -1177,13 +1192,22 @@ mod tests {
         let v = |s: &str| flyway_name(Path::new(s));
         assert_eq!(
             v("V1.1__add.sql"),
-            Some(FlywayName::Versioned(vec!["1".into(), "1".into()], "add".into()))
+            Some(FlywayName::Versioned(
+                vec!["1".into(), "1".into()],
+                "add".into()
+            ))
         );
         assert_eq!(
             v("V2_1__x.sql"),
-            Some(FlywayName::Versioned(vec!["2".into(), "1".into()], "x".into()))
+            Some(FlywayName::Versioned(
+                vec!["2".into(), "1".into()],
+                "x".into()
+            ))
         );
-        assert_eq!(v("R__views.sql"), Some(FlywayName::Repeatable("views".into())));
+        assert_eq!(
+            v("R__views.sql"),
+            Some(FlywayName::Repeatable("views".into()))
+        );
         assert_eq!(v("U3__undo.sql"), Some(FlywayName::Undo));
         assert_eq!(v("V__x.sql"), None);
         assert_eq!(v("Vx__x.sql"), None);
@@ -1204,7 +1228,8 @@ mod tests {
         assert_eq!(sql, "create table a (id int);\n\n");
         assert_eq!(line, 2);
         assert_eq!(tx, TxMode::Auto);
-        let text = "-- comment\n-- migrate:up transaction:false\ncreate index concurrently i on a (id);\n";
+        let text =
+            "-- comment\n-- migrate:up transaction:false\ncreate index concurrently i on a (id);\n";
         let (sql, line, tx) = dbmate_up(text).unwrap();
         assert_eq!(sql, "create index concurrently i on a (id);\n");
         assert_eq!(line, 3);

@@ -551,3 +551,35 @@ async fn arbitrary_text_never_breaks_the_session() {
         .expect_err("no transaction block is open");
     assert_eq!(err.code().map(|c| c.code()), Some("25P01"), "{err}");
 }
+
+#[tokio::test]
+async fn vector_indexes_with_options_apply_on_the_standin() {
+    let db = test_db("vector_opts").await;
+    let available: bool = db
+        .client
+        .query_one(
+            "SELECT count(*) > 0 FROM pg_available_extensions WHERE name = 'vector'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let sql = "create extension if not exists vector with schema extensions;\n\
+               create table docs (id int primary key, embedding extensions.vector(3));\n\
+               create index docs_hnsw on docs using hnsw (embedding extensions.vector_cosine_ops)\n  with (m = 16, ef_construction = 64);\n\
+               create index docs_ivf on docs using ivfflat (embedding extensions.vector_l2_ops) with (lists = 100);\n\
+               select 1/0;\n";
+    let r = run(&db, vec![file("001_vec.sql", sql)]).await;
+    // The only failure is the planted one, on its own line: blanking kept the positions.
+    let f = only_failure(&r);
+    assert_eq!(f.sqlstate, "22012", "{f:?}");
+    assert_eq!(f.line, Some(6));
+    if !available {
+        let fixed = sql.replace("select 1/0;\n", "");
+        let db2 = test_db("vector_opts_ok").await;
+        let r = run(&db2, vec![file("001_vec.sql", &fixed)]).await;
+        assert!(r.failures.is_empty(), "{:?}", r.failures);
+        assert_eq!(r.standins, ["vector"]);
+        assert!(exists(&db2, "docs_hnsw").await);
+    }
+}

@@ -23,8 +23,16 @@ fn skipped_names(set: &dbaudit_pgcluster::MigrationSet) -> Vec<String> {
 }
 
 fn supabase_project(root: &Path) {
-    write(root, "supabase/migrations/20240102000000_b.sql", "select 2;\n");
-    write(root, "supabase/migrations/20240101000000_a.sql", "select 1;\n");
+    write(
+        root,
+        "supabase/migrations/20240102000000_b.sql",
+        "select 2;\n",
+    );
+    write(
+        root,
+        "supabase/migrations/20240101000000_a.sql",
+        "select 1;\n",
+    );
     write(root, "supabase/migrations/README.md", "notes\n");
     write(root, "supabase/migrations/draft.sql", "select 0;\n");
     write(root, "supabase/migrations/.gitkeep", "");
@@ -74,7 +82,11 @@ fn supabase_folder_or_migrations_folder_named_directly() {
 fn supabase_seed_paths_from_config() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write(root, "supabase/migrations/20240101000000_a.sql", "select 1;\n");
+    write(
+        root,
+        "supabase/migrations/20240101000000_a.sql",
+        "select 1;\n",
+    );
     write(root, "supabase/seed.sql", "select 'not used';\n");
     write(root, "supabase/seeds/02_more.sql", "select 2;\n");
     write(root, "supabase/seeds/01_users.sql", "select 1;\n");
@@ -96,7 +108,10 @@ fn supabase_seed_paths_from_config() {
     assert!(detect(root).unwrap().seeds.is_empty());
 
     write(root, "supabase/config.toml", "[db]\nport = 54322\n");
-    assert_eq!(displays(&detect(root).unwrap().seeds), ["supabase/seed.sql"]);
+    assert_eq!(
+        displays(&detect(root).unwrap().seeds),
+        ["supabase/seed.sql"]
+    );
 }
 
 #[test]
@@ -127,7 +142,11 @@ fn drizzle_project(root: &Path) {
         "drizzle/0000_init.sql",
         "CREATE TABLE \"a\" (\"id\" serial PRIMARY KEY);\n--> statement-breakpoint\nCREATE TABLE \"b\" (\"id\" serial);\n",
     );
-    write(root, "drizzle/0001_brave_hulk.sql", "ALTER TABLE \"a\" ADD COLUMN \"x\" text;\n");
+    write(
+        root,
+        "drizzle/0001_brave_hulk.sql",
+        "ALTER TABLE \"a\" ADD COLUMN \"x\" text;\n",
+    );
     write(root, "drizzle/0002_not_generated.sql", "DROP TABLE a;\n");
     write(root, "drizzle/meta/0000_snapshot.json", "{}");
 }
@@ -189,7 +208,11 @@ fn prisma_folders_in_name_order() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     write(root, "prisma/schema.prisma", "datasource db {}\n");
-    write(root, "prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+    write(
+        root,
+        "prisma/migrations/migration_lock.toml",
+        "provider = \"postgresql\"\n",
+    );
     write(
         root,
         "prisma/migrations/20240102000000_add users table/migration.sql",
@@ -232,7 +255,11 @@ fn flyway_numeric_version_order_then_repeatables() {
     ] {
         write(&mig, name, &format!("-- {name}\n"));
     }
-    write(&mig, "V3__no_tx.sql", "create index concurrently i on t (x);\n");
+    write(
+        &mig,
+        "V3__no_tx.sql",
+        "create index concurrently i on t (x);\n",
+    );
     write(&mig, "V3__no_tx.sql.conf", "executeInTransaction=false\n");
     let set = detect(dir.path()).unwrap();
     assert_eq!(set.kind, LayoutKind::Flyway);
@@ -259,7 +286,11 @@ fn flyway_numeric_version_order_then_repeatables() {
         set.files[0].display,
         "src/main/resources/db/migration/V1__one.sql"
     );
-    let no_tx = set.files.iter().find(|f| f.display.ends_with("V3__no_tx.sql")).unwrap();
+    let no_tx = set
+        .files
+        .iter()
+        .find(|f| f.display.ends_with("V3__no_tx.sql"))
+        .unwrap();
     assert_eq!(no_tx.transaction, TxMode::None);
     assert_eq!(skipped_names(&set), ["U2__undo_two.sql"]);
 }
@@ -352,9 +383,28 @@ fn plain_folder_in_natural_order() {
     assert_eq!(set.kind, LayoutKind::Plain);
     assert_eq!(
         displays(&set.files),
-        ["schema/1_extensions.sql", "schema/2_tables.sql", "schema/10_views.sql"]
+        [
+            "schema/1_extensions.sql",
+            "schema/2_tables.sql",
+            "schema/10_views.sql"
+        ]
     );
     assert!(set.files.iter().all(|f| f.first_line == 1));
+}
+
+#[test]
+fn non_ascii_names() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "2_données.sql", "select 2;\n");
+    write(dir.path(), "1_schéma.sql", "select 1;\n");
+    write(dir.path(), "notes€€", "x\n");
+    let set = detect(dir.path()).unwrap();
+    let names: Vec<&str> = set
+        .files
+        .iter()
+        .map(|f| f.display.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names, ["1_schéma.sql", "2_données.sql"]);
 }
 
 #[test]
@@ -414,7 +464,14 @@ fn folder_without_migrations_is_unrecognized() {
             let LayoutError::Unrecognized { looked_for, .. } = &e else {
                 unreachable!()
             };
-            for layout in ["Supabase", "Drizzle", "Prisma", "Flyway", "golang-migrate", "dbmate"] {
+            for layout in [
+                "Supabase",
+                "Drizzle",
+                "Prisma",
+                "Flyway",
+                "golang-migrate",
+                "dbmate",
+            ] {
                 assert!(looked_for.contains(layout), "{looked_for}");
             }
             assert!(e.to_string().contains("no migrations found"));
@@ -517,7 +574,11 @@ fn discover_without_migrations_says_where_it_looked() {
 #[test]
 fn seed_file_display_is_relative_to_base() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "data/seed.sql", "\u{feff}insert into t values (1);\n");
+    write(
+        dir.path(),
+        "data/seed.sql",
+        "\u{feff}insert into t values (1);\n",
+    );
     let f = seed_file(&dir.path().join("data/seed.sql"), dir.path()).unwrap();
     assert_eq!(f.display, "data/seed.sql");
     assert_eq!(f.sql, "insert into t values (1);\n");

@@ -181,7 +181,9 @@ pub fn strip_vector_index_options(sql: &str) -> Option<String> {
             Some(r) => r,
             None => continue,
         };
-        let am = code[am_start..am_end].trim_matches('"').to_ascii_lowercase();
+        let am = code[am_start..am_end]
+            .trim_matches('"')
+            .to_ascii_lowercase();
         if am != "hnsw" && am != "ivfflat" {
             continue;
         }
@@ -439,16 +441,83 @@ fn mask_range(b: &[u8], out: &mut [u8], from: usize, to: usize, what: Mask) {
 /// An identifier as PostgreSQL prints it: bare when it can be, else double-quoted.
 fn quote_ident(name: &str) -> String {
     const RESERVED: &[&str] = &[
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both",
-        "case", "cast", "check", "collate", "column", "constraint", "create", "current_catalog",
-        "current_date", "current_role", "current_time", "current_timestamp", "current_user",
-        "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false",
-        "fetch", "for", "foreign", "from", "grant", "group", "having", "in", "initially",
-        "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
-        "null", "offset", "on", "only", "or", "order", "placing", "primary", "references",
-        "returning", "select", "session_user", "some", "symmetric", "table", "then", "to",
-        "trailing", "true", "union", "unique", "user", "using", "variadic", "when", "where",
-        "window", "with",
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "both",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "from",
+        "grant",
+        "group",
+        "having",
+        "in",
+        "initially",
+        "intersect",
+        "into",
+        "lateral",
+        "leading",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "placing",
+        "primary",
+        "references",
+        "returning",
+        "select",
+        "session_user",
+        "some",
+        "symmetric",
+        "table",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "variadic",
+        "when",
+        "where",
+        "window",
+        "with",
     ];
     let bare = name
         .chars()
@@ -497,7 +566,10 @@ mod tests {
 
     #[test]
     fn supabase_layout_always_needs_it() {
-        assert!(needed(&set(LayoutKind::Supabase, &["create table t (id int);"])));
+        assert!(needed(&set(
+            LayoutKind::Supabase,
+            &["create table t (id int);"]
+        )));
         assert!(needed(&set(LayoutKind::Supabase, &[])));
     }
 
@@ -505,8 +577,12 @@ mod tests {
     fn schema_references_need_it() {
         assert!(plain("create table p (id uuid references auth.users(id));"));
         assert!(plain("create policy x on t using (auth.uid() = user_id);"));
-        assert!(plain("create table p (id uuid references \"auth\".\"users\"(id));"));
-        assert!(plain("insert into storage.buckets (id, name) values ('a', 'a');"));
+        assert!(plain(
+            "create table p (id uuid references \"auth\".\"users\"(id));"
+        ));
+        assert!(plain(
+            "insert into storage.buckets (id, name) values ('a', 'a');"
+        ));
         assert!(plain("alter publication supabase_realtime add table t; select realtime.send('{}', 'e', 't');"));
         assert!(plain(
             "create trigger h after insert on t for each row execute function supabase_functions.http_request('u','POST','{}','{}','1000');"
@@ -521,7 +597,9 @@ mod tests {
     fn role_references_need_it() {
         assert!(plain("grant select on t to anon;"));
         assert!(plain("grant select on t to postgres, authenticated;"));
-        assert!(plain("create policy p on t for select to authenticated using (true);"));
+        assert!(plain(
+            "create policy p on t for select to authenticated using (true);"
+        ));
         assert!(plain("revoke all on t from service_role;"));
         assert!(plain("set local role authenticated;"));
         assert!(plain("GRANT anon TO app;"));
@@ -530,9 +608,15 @@ mod tests {
     #[test]
     fn comments_strings_and_lookalikes_do_not() {
         assert!(!plain("-- uses auth.users later\ncreate table t (id int);"));
-        assert!(!plain("/* grant select on t to anon; */ create table t (id int);"));
-        assert!(!plain("create table t (authenticated boolean, anon_id int);"));
-        assert!(!plain("create table oauth (id int); select oauth.id from oauth;"));
+        assert!(!plain(
+            "/* grant select on t to anon; */ create table t (id int);"
+        ));
+        assert!(!plain(
+            "create table t (authenticated boolean, anon_id int);"
+        ));
+        assert!(!plain(
+            "create table oauth (id int); select oauth.id from oauth;"
+        ));
         assert!(!plain("create table t (s text default 'to anon');"));
         assert!(!plain("select * from t join my_storage.files f on true;"));
         assert!(!plain("create table users (id int);"));
@@ -542,7 +626,11 @@ mod tests {
     fn seeds_count_too() {
         let mut s = set(LayoutKind::Plain, &["create table t (id int);"]);
         assert!(!needed(&s));
-        s.seeds = set(LayoutKind::Plain, &["insert into auth.users (id) values (gen_random_uuid());"]).files;
+        s.seeds = set(
+            LayoutKind::Plain,
+            &["insert into auth.users (id) values (gen_random_uuid());"],
+        )
+        .files;
         assert!(needed(&s));
     }
 
@@ -550,8 +638,15 @@ mod tests {
     fn standins_are_listed_and_render() {
         let names: Vec<&str> = standin_names().collect();
         for n in [
-            "pg_net", "pg_cron", "pgjwt", "pgsodium", "supabase_vault", "pg_jsonschema", "http",
-            "vector", "pg_graphql",
+            "pg_net",
+            "pg_cron",
+            "pgjwt",
+            "pgsodium",
+            "supabase_vault",
+            "pg_jsonschema",
+            "http",
+            "vector",
+            "pg_graphql",
         ] {
             assert!(names.contains(&n), "{n}");
             let s = standin(n).unwrap();
@@ -592,7 +687,9 @@ mod tests {
         assert!(!out.contains("lists"));
         assert!(out.contains("with (fillfactor = 90)"));
         assert!(out.contains("-- using hnsw (e) with (m = 4)"));
-        assert!(strip_vector_index_options("create index on d using hnsw (e vector_l2_ops);").is_none());
+        assert!(
+            strip_vector_index_options("create index on d using hnsw (e vector_l2_ops);").is_none()
+        );
         assert!(strip_vector_index_options("select 'using hnsw (e) with (m = 1)';").is_none());
     }
 

@@ -80,7 +80,12 @@ create policy "Anyone can upload an avatar into their folder." on storage.object
 alter publication supabase_realtime add table public.documents;
 create policy "members receive broadcasts" on realtime.messages
   for select to authenticated
-  using (realtime.topic() like 'org:%' and public.is_member(substring(realtime.topic() from 5)::uuid));
+  using (
+    realtime.messages.extension = 'broadcast'
+    and topic = (select realtime.topic())
+    and (select realtime.topic()) like 'org:%'
+    and public.is_member(substring((select realtime.topic()) from 5)::uuid)
+  );
 
 create or replace function public.documents_broadcast() returns trigger
   language plpgsql security definer
