@@ -38,6 +38,7 @@ fn run(cli: Cli) -> Result<u8> {
             let settings = Settings {
                 api_roles: (!args.api_roles.is_empty()).then(|| args.api_roles.clone()),
                 schemas: (!args.schemas.is_empty()).then(|| args.schemas.clone()),
+                ..Settings::default()
             };
             let source = audit::Source::from_args(&args);
             let outcome = runtime()?.block_on(audit::run(

@@ -10,7 +10,11 @@ pub mod catalogue;
 pub mod rules;
 pub mod settings;
 
+use analysis::delete_paths::DeletePaths;
 use analysis::exposure::Exposure;
+use analysis::policy::PolicyAnalysis;
+use analysis::relationships::Relationships;
+use analysis::tenancy::Tenancy;
 use dbaudit_catalog::{Catalog, CatalogIndex, Relation};
 use dbaudit_findings::{Finding, RuleMeta};
 pub use settings::Settings;
@@ -33,6 +37,10 @@ pub struct Context<'a> {
     pub catalog: &'a Catalog,
     pub index: CatalogIndex<'a>,
     pub exposure: Exposure,
+    pub policies: PolicyAnalysis,
+    pub tenancy: Tenancy,
+    pub relationships: Relationships,
+    pub delete_paths: DeletePaths,
     pub settings: &'a Settings,
     pub migration_failures: &'a [MigrationFailure],
 }
@@ -45,10 +53,25 @@ impl<'a> Context<'a> {
     ) -> Self {
         let index = CatalogIndex::new(catalog);
         let exposure = Exposure::analyse(&index, settings);
+        let policies = PolicyAnalysis::analyse(&index);
+        let tenancy = Tenancy::analyse(&index, settings, &policies);
+        let users: Vec<_> = tenancy
+            .users_table
+            .into_iter()
+            .chain(index.relation_named("auth", "users").map(|r| r.oid))
+            .collect();
+        let relationships =
+            Relationships::analyse(&index, &users, tenancy.root, &tenancy.tenant_columns);
+        let origins: Vec<_> = tenancy.root.into_iter().chain(users.iter().copied()).collect();
+        let delete_paths = DeletePaths::analyse(&index, &relationships, &origins);
         Context {
             catalog,
             index,
             exposure,
+            policies,
+            tenancy,
+            relationships,
+            delete_paths,
             settings,
             migration_failures,
         }
@@ -71,7 +94,7 @@ pub trait Rule: Sync {
 
 /// Every implemented rule, in code order.
 pub fn registry() -> &'static [&'static dyn Rule] {
-    rules::ALL
+    rules::all()
 }
 
 /// Find an implemented rule by name (`rls-disabled`) or code (`RLS001`).

@@ -5,16 +5,35 @@ pub mod integrity;
 pub mod migrations;
 pub mod performance;
 pub mod rls;
+pub mod security;
 
 use crate::Rule;
+use std::sync::OnceLock;
 
-/// Every implemented rule, in code order.
-pub static ALL: &[&dyn Rule] = &[
-    &integrity::missing_primary_key::MissingPrimaryKey,
-    &rls::rls_disabled::RlsDisabled,
-    &performance::unindexed_foreign_key::UnindexedForeignKey,
-    &migrations::migration_error::MigrationError,
-];
+/// Every implemented rule, sorted by code. Each category's `mod.rs` lists its own in `RULES`.
+pub fn all() -> &'static [&'static dyn Rule] {
+    static ALL: OnceLock<Vec<&'static dyn Rule>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v: Vec<&'static dyn Rule> = [
+            integrity::RULES,
+            rls::RULES,
+            security::RULES,
+            performance::RULES,
+            migrations::RULES,
+        ]
+        .concat();
+        v.sort_by_key(|r| {
+            let code = r.meta().code;
+            let split = code.find(|c: char| c.is_ascii_digit()).unwrap_or(code.len());
+            let order = ["INT", "RLS", "SEC", "PERF", "DATA", "PROBE", "MIG", "CODE"]
+                .iter()
+                .position(|p| *p == &code[..split])
+                .unwrap_or(99);
+            (order, code)
+        });
+        v
+    })
+}
 
 #[cfg(test)]
 pub(crate) mod test_support {

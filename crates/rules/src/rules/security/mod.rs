@@ -1,0 +1,5 @@
+//! Security rules (SEC).
+
+use crate::Rule;
+
+pub static RULES: &[&dyn Rule] = &[];
