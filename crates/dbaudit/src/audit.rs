@@ -1,6 +1,7 @@
 //! `dbaudit audit`: resolve the source, build the catalog, run the rules, write the report.
 
 use crate::cli::{AuditArgs, Format, OutputArgs};
+use crate::config::Config;
 use anyhow::{bail, Context as _, Result};
 use dbaudit_catalog::{Catalog, LoadOptions};
 use dbaudit_findings::Severity;
@@ -77,7 +78,12 @@ impl Progress {
     }
 }
 
-pub async fn run(source: Source, settings: Settings, fail_on: Option<Severity>) -> Result<Outcome> {
+pub async fn run(
+    source: Source,
+    settings: Settings,
+    config: &Config,
+    fail_on: Option<Severity>,
+) -> Result<Outcome> {
     let progress = Progress::new();
     let mut timings = BTreeMap::new();
     let started = Instant::now();
@@ -96,8 +102,17 @@ pub async fn run(source: Source, settings: Settings, fail_on: Option<Severity>) 
 
     let t = Instant::now();
     let ctx = Context::new(&catalog, &settings, &failures);
-    let findings = dbaudit_rules::run_all(&ctx);
+    let mut findings = dbaudit_rules::run_all(&ctx);
     timings.insert("rules".into(), t.elapsed().as_millis() as u64);
+    let (ignored, stale) = crate::config::apply_ignores(&mut findings, &config.ignore);
+    for ig in &stale {
+        eprintln!(
+            "warning: {}: [[ignore]] {} on {} matched no finding; remove it if the problem is fixed",
+            config.path.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+            ig.rule,
+            ig.object
+        );
+    }
     timings.insert("total".into(), started.elapsed().as_millis() as u64);
 
     info.server_version = short_version(&catalog.server_version);
@@ -113,6 +128,7 @@ pub async fn run(source: Source, settings: Settings, fail_on: Option<Severity>) 
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     info.timings_ms = timings;
+    info.config = config.path.as_ref().map(|p| p.display().to_string());
     let relations = ctx.audited_relations().count();
     let rules_run = dbaudit_rules::registry().len();
     let threshold = fail_on.unwrap_or(Severity::Critical);
@@ -120,12 +136,14 @@ pub async fn run(source: Source, settings: Settings, fail_on: Option<Severity>) 
     if fail_on.is_none() {
         summary.failed = false;
     }
+    summary.ignored = ignored.len();
+    let tenancy = ctx.tenancy.to_json(&ctx.index);
     let report = Report {
         dbaudit: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: now_rfc3339(),
         source: info,
         summary,
-        tenancy: None,
+        tenancy: (!tenancy.is_null()).then_some(tenancy),
         findings,
         probe: None,
         scan: None,

@@ -79,6 +79,11 @@ pub struct AuditArgs {
     #[arg(long = "api-role", value_name = "ROLE")]
     pub api_roles: Vec<String>,
 
+    /// Configuration file (default: the first dbaudit.toml found walking up from the audited
+    /// path or the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Seconds to wait for a live database to accept the connection.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub connect_timeout: u64,

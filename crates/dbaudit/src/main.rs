@@ -6,6 +6,7 @@
 
 mod audit;
 mod cli;
+mod config;
 mod demo;
 
 use anyhow::{bail, Result};
@@ -35,15 +36,18 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Audit(args) => {
-            let settings = Settings {
-                api_roles: (!args.api_roles.is_empty()).then(|| args.api_roles.clone()),
-                schemas: (!args.schemas.is_empty()).then(|| args.schemas.clone()),
-                ..Settings::default()
+            let cwd = std::env::current_dir()?;
+            let start = match &args.migrations {
+                Some(p) if args.db.is_none() => cwd.join(p),
+                _ => cwd,
             };
+            let config = config::Config::find(args.config.as_deref(), &start)?;
+            let settings = config.settings(&args.api_roles, &args.schemas);
             let source = audit::Source::from_args(&args);
             let outcome = runtime()?.block_on(audit::run(
                 source,
                 settings,
+                &config,
                 args.output.fail_on.severity(),
             ))?;
             audit::emit(&outcome, &args.output)
@@ -59,6 +63,7 @@ fn run(cli: Cli) -> Result<u8> {
             let mut outcome = runtime()?.block_on(audit::run(
                 source,
                 Settings::default(),
+                &config::Config::default(),
                 output.fail_on.severity(),
             ))?;
             outcome.report.source.target = "dbaudit demo (bundled Taskboard project)".into();

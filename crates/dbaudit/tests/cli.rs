@@ -211,3 +211,29 @@ fn cluster_that_fails_to_start_shows_the_server_log() {
         .unwrap();
     assert_exit2(&o, "no_such_setting_for_dbaudit");
 }
+
+#[test]
+fn dbaudit_toml_ignores_with_a_reason_and_is_found_walking_up() {
+    let dir = project(&[
+        ("supabase/migrations/20260101000000_a.sql", "create table public.events (id int primary key, payload text);\n"),
+        (
+            "dbaudit.toml",
+            "[[ignore]]\nrule = \"rls-disabled\"\nobject = \"public.events\"\nreason = \"server-only table, revoked in production\"\n",
+        ),
+    ]);
+    let doc = audit_json(&["--migrations", dir.path().join("supabase").to_str().unwrap()]);
+    assert!(!findings(&doc).iter().any(|f| f["rule"] == "rls-disabled"), "{doc:#}");
+    assert_eq!(doc["summary"]["ignored"], 1);
+    assert!(doc["source"]["config"].as_str().unwrap().ends_with("dbaudit.toml"));
+}
+
+#[test]
+fn bad_config_is_exit_2_with_its_path() {
+    let dir = project(&[
+        ("migrations/001.sql", "create table t (id int primary key);\n"),
+        ("dbaudit.toml", "[tenacy]\nroot = \"public.orgs\"\n"),
+    ]);
+    let o = run(&["audit", "--migrations", dir.path().join("migrations").to_str().unwrap()]);
+    assert_exit2(&o, "dbaudit.toml");
+    assert!(stderr(&o).contains("tenacy"));
+}

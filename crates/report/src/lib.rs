@@ -57,6 +57,8 @@ pub struct SourceInfo {
     pub api_roles_source: String,
     /// Wall-clock timings in milliseconds (`build`, `catalog`, `rules`, ...).
     pub timings_ms: BTreeMap<String, u64>,
+    /// The dbaudit.toml that was read, if any.
+    pub config: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +81,8 @@ pub struct Summary {
     /// The `--fail-on` threshold and whether the audit fails it.
     pub fail_on: Severity,
     pub failed: bool,
+    /// Findings removed by `[[ignore]]` entries of dbaudit.toml.
+    pub ignored: usize,
 }
 
 impl Summary {
@@ -105,6 +109,7 @@ impl Summary {
             relations,
             fail_on,
             failed: findings.iter().any(|f| f.severity >= fail_on),
+            ignored: 0,
         }
     }
 
@@ -195,6 +200,7 @@ pub(crate) mod sample {
                 api_roles: vec!["anon".into(), "authenticated".into()],
                 api_roles_source: "detected".into(),
                 timings_ms: BTreeMap::new(),
+                config: None,
             },
             summary,
             tenancy: None,

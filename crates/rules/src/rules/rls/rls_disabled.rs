@@ -68,11 +68,20 @@ impl Rule for RlsDisabled {
             let privileges = exposure.privileges();
             let policies = ctx.index.policies(rel.oid).len();
             let table = qualify(&rel.schema, &rel.name);
+            let dml: Vec<&str> = privileges
+                .iter()
+                .map(String::as_str)
+                .filter(|p| matches!(*p, "SELECT" | "INSERT" | "UPDATE" | "DELETE"))
+                .collect();
             let mut message = format!(
-                "{} has row-level security disabled and {} can {} it",
+                "row-level security is disabled on {}, which {} can {} through the API",
                 rel.qualified(),
-                roles.join(", "),
-                privileges.join(", ")
+                roles.join(" and "),
+                if dml.is_empty() {
+                    privileges.join(", ")
+                } else {
+                    dml.join(", ")
+                }
             );
             if policies > 0 {
                 message.push_str(&format!(
@@ -201,6 +210,6 @@ mod tests {
         };
         let f = run_with(&RlsDisabled, &cat, &settings, &[]);
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("web_anon can SELECT"));
+        assert!(f[0].message.contains("web_anon can SELECT"), "{}", f[0].message);
     }
 }
