@@ -462,6 +462,71 @@ impl CatalogBuilder {
         self
     }
 
+    /// A function (`schema.name`) with its body, e.g. a trigger function:
+    /// `.function("public.set_updated_at", "trigger", "plpgsql", "begin new.updated_at = now(); return new; end")`.
+    pub fn function(mut self, qualified: &str, result: &str, language: &str, source: &str) -> Self {
+        let (schema, name) = split_name(qualified);
+        let oid = self.oid();
+        self.cat.functions.push(Function {
+            oid,
+            schema,
+            name,
+            identity_args: String::new(),
+            result: result.into(),
+            kind: 'f',
+            language: language.into(),
+            security_definer: false,
+            volatility: 'v',
+            leakproof: false,
+            config: vec![],
+            owner: "postgres".into(),
+            grants: vec![grant("PUBLIC", "EXECUTE")],
+            source: Some(source.into()),
+            comment: None,
+        });
+        self
+    }
+
+    /// A row-level, enabled trigger on `table` calling `function` (`schema.name`, added with
+    /// [`Self::function`] or not); `timing` is `before` / `after` / `instead_of`, `events` any of
+    /// `insert`, `update`, `delete`, `truncate`.
+    pub fn trigger(mut self, table: &str, name: &str, function: &str, timing: &str, events: &[&str]) -> Self {
+        let table_oid = self.oid_of(table);
+        let (fs, fname) = split_name(function);
+        let function_oid = self
+            .cat
+            .functions
+            .iter()
+            .find(|f| f.schema == fs && f.name == fname)
+            .map(|f| f.oid)
+            .unwrap_or(0);
+        let oid = self.oid();
+        self.cat.triggers.push(Trigger {
+            oid,
+            name: name.into(),
+            table: table_oid,
+            function: format!("{fs}.{fname}"),
+            function_oid,
+            timing: timing.into(),
+            events: events.iter().map(|e| e.to_string()).collect(),
+            row_level: true,
+            enabled: true,
+            update_columns: vec![],
+            definition: format!(
+                "CREATE TRIGGER {name} {} {} ON {table} FOR EACH ROW EXECUTE FUNCTION {fs}.{fname}()",
+                timing.to_ascii_uppercase(),
+                events.join(" OR ").to_ascii_uppercase()
+            ),
+        });
+        self
+    }
+
+    /// A CHECK constraint over `columns`, e.g. `.check("public.deals", "deals_value_check", &["value"], "value >= 0")`.
+    pub fn check(self, qualified: &str, name: &str, columns: &[&str], expr: &str) -> Self {
+        let def = format!("CHECK ({expr})");
+        self.add_constraint(qualified, name, ConstraintKind::Check, columns, def, None)
+    }
+
     /// Escape hatch for anything the helpers don't cover.
     pub fn with(mut self, f: impl FnOnce(&mut Catalog)) -> Self {
         f(&mut self.cat);

@@ -7,6 +7,7 @@ pub mod builder;
 pub mod index;
 pub mod load;
 pub mod model;
+pub mod synthetic;
 
 pub use index::CatalogIndex;
 pub use load::{load, LoadError, LoadOptions};

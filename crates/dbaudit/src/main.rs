@@ -189,7 +189,7 @@ mod tests {
         let text = explain("rls-disabled").unwrap();
         assert!(text.contains("## Why it matters"));
         assert_eq!(explain("RLS001").unwrap(), text);
-        assert!(explain("permissive-policy")
+        assert!(explain("orphan-rows")
             .unwrap()
             .contains("not implemented yet"));
         let err = explain("rls-disable").unwrap_err().to_string();

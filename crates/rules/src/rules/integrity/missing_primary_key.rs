@@ -94,7 +94,12 @@ fn finding(ctx: &Context<'_>, rel: &Relation) -> Finding {
         f = f.evidence("row_estimate", rows);
     }
     if let Some(idx) = candidate {
-        let cols: Vec<&str> = idx.key_columns.iter().flatten().map(String::as_str).collect();
+        let cols: Vec<&str> = idx
+            .key_columns
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
         f.message = format!(
             "{} has no primary key (unique index {} on ({}) could be one)",
             rel.qualified(),
@@ -133,7 +138,10 @@ mod tests {
     #[test]
     fn table_without_key_is_reported() {
         let cat = CatalogBuilder::new()
-            .table("public.audit_events", &["org_id uuid not null", "event text"])
+            .table(
+                "public.audit_events",
+                &["org_id uuid not null", "event text"],
+            )
             .build();
         let f = run(&MissingPrimaryKey, &cat);
         assert_eq!(f.len(), 1);
@@ -158,7 +166,12 @@ mod tests {
             .build();
         let f = run(&MissingPrimaryKey, &cat);
         assert_eq!(f[0].severity, Severity::Low);
-        assert!(f[0].fix.as_ref().unwrap().sql.contains("USING INDEX t_code_key"));
+        assert!(f[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .sql
+            .contains("USING INDEX t_code_key"));
     }
 
     #[test]
@@ -177,7 +190,12 @@ mod tests {
             .table("public.t", &["id uuid", "name text"])
             .build();
         let f = run(&MissingPrimaryKey, &cat);
-        assert!(f[0].fix.as_ref().unwrap().sql.contains("ADD PRIMARY KEY (id)"));
+        assert!(f[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .sql
+            .contains("ADD PRIMARY KEY (id)"));
     }
 
     #[test]
@@ -188,8 +206,11 @@ mod tests {
             .table("public.part_2026", &["id uuid not null"])
             .with(|c| {
                 let parent = c.relations.iter().find(|r| r.name == "parent").unwrap().oid;
-                c.relations.iter_mut().find(|r| r.name == "part_2026").unwrap().partition_of =
-                    Some(parent);
+                c.relations
+                    .iter_mut()
+                    .find(|r| r.name == "part_2026")
+                    .unwrap()
+                    .partition_of = Some(parent);
             })
             .view("public.v", &["id uuid"], &["public.parent"])
             .table("storage.migrations", &["name text"])
