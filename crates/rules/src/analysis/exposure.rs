@@ -122,7 +122,7 @@ impl Exposure {
 fn held_by<'a>(grants: &'a [Grant], roles: &'a [String]) -> impl Iterator<Item = String> + 'a {
     grants
         .iter()
-        .filter(move |g| roles.iter().any(|r| *r == g.grantee))
+        .filter(move |g| roles.contains(&g.grantee))
         .map(|g| g.privilege.clone())
 }
 
@@ -133,7 +133,7 @@ fn privileges_of(index: &CatalogIndex<'_>, rel: &Relation, roles: &[String]) -> 
     let usage = schema
         .grants
         .iter()
-        .any(|g| g.privilege == "USAGE" && roles.iter().any(|r| *r == g.grantee));
+        .any(|g| g.privilege == "USAGE" && roles.contains(&g.grantee));
     if !usage {
         return vec![];
     }

@@ -172,14 +172,11 @@ impl PolicyAnalysis {
             .collect();
         texts.sort_unstable();
         texts.dedup();
-        let t0 = std::time::Instant::now();
         let parsed: HashMap<&str, Option<Expr>> = texts
             .iter()
             .copied()
             .zip(par_map(&texts, |t| parse_expr(t)))
             .collect();
-        eprintln!("TIMING parse {:?}", t0.elapsed());
-        let t0 = std::time::Instant::now();
         let facts = par_map(&catalog.policies, |p| {
             let rel = index.relation(p.table);
             let columns: Vec<&str> = rel
@@ -230,7 +227,6 @@ impl PolicyAnalysis {
                 },
             )
         });
-        eprintln!("TIMING walk {:?}", t0.elapsed());
         PolicyAnalysis {
             facts: facts.into_iter().collect(),
         }
@@ -339,7 +335,7 @@ pub fn analyse_expr_in(text: &str, env: &ExprEnv<'_>) -> ExprFacts {
 /// `f` over `items`, in order, split over the cores when there are many.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    if threads < 2 || items.len() < 512_000_000 {
+    if threads < 2 || items.len() < 512 {
         return items.iter().map(f).collect();
     }
     let chunk = items.len().div_ceil(threads);

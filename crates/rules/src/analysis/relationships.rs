@@ -9,9 +9,10 @@
 //! table with a single-column key. In order:
 //!
 //! 1. a tenant column (as the tenancy model names them) → the tenant root (`High`);
-//! 2. `user_id`, `owner_id`, `created_by`, `author_id`, ... → the users table, or `auth.users`
-//!    when there is none (`High`; dropped when the types cannot match: text user ids usually come
-//!    from an external identity provider);
+//! 2. `user_id`, `owner_id`, `created_by`, `author_id`, ... → the table the project's own
+//!    declared FKs of that name all point at, else the users table, else `auth.users` (`High`;
+//!    dropped when the types cannot match: text user ids usually come from an external identity
+//!    provider);
 //! 3. `<thing>_id` → the one table named `thing`/`things`/`thinges`/`thingies` (`High`);
 //! 4. the same column name with a declared foreign key elsewhere, always to the same table
 //!    (`subscription_id` → `company_subscriptions` because two other tables declare it) (`High`;
@@ -20,6 +21,9 @@
 //!    prefix is the referencing table's own singular name or the tenant root's
 //!    (`contacts.list_id` → `contact_lists`), `Medium` otherwise;
 //! 6. `<role>_<thing>_id` (`primary_contact_id` → `contacts`): `Medium`.
+//!
+//! Generic names that as often hold someone else's id (`event_id`, `task_id`, `session_id`,
+//! `message_id`, ...) are inferred only through steps 3 and 4 with compatible types.
 //!
 //! Types are compatible when an FK could exist: the same base type, both integers or both
 //! strings. `text` → `uuid` is not (`types_compatible = false`): a type-mismatch, not a missing
@@ -364,27 +368,9 @@ fn is_external_id(snake_name: &str) -> bool {
         "vendor_id",
         "remote_id",
         "idempotency_key_id",
-        "message_id",
-        "thread_id",
-        "session_id",
-        "request_id",
         "trace_id",
         "span_id",
         "correlation_id",
-        "transaction_id",
-        "event_id",
-        "job_id",
-        "task_id",
-        "client_id",
-        "object_id",
-        "resource_id",
-        "entity_id",
-        "target_id",
-        "source_id",
-        "subject_id",
-        "parent_id",
-        "ref_id",
-        "reference_id",
         "tracking_id",
     ];
     PREFIXES.iter().any(|p| snake_name.starts_with(p))
@@ -393,6 +379,34 @@ fn is_external_id(snake_name: &str) -> bool {
         || snake_name.ends_with("_sid")
         || NAMES.contains(&snake_name)
 }
+
+/// Generic names (`event_id`, `task_id`, `session_id`, ...) that as often hold someone else's id:
+/// inferred only from a table of exactly that name (or the project's own declared FKs) with a
+/// compatible type, never from looser matches.
+fn is_generic_id(snake_name: &str) -> bool {
+    GENERIC.contains(&snake_name)
+}
+
+const GENERIC: &[&str] = &[
+    "message_id",
+    "thread_id",
+    "session_id",
+    "request_id",
+    "transaction_id",
+    "event_id",
+    "job_id",
+    "task_id",
+    "client_id",
+    "object_id",
+    "resource_id",
+    "entity_id",
+    "target_id",
+    "source_id",
+    "subject_id",
+    "parent_id",
+    "ref_id",
+    "reference_id",
+];
 
 // ---------------------------------------------------------------------------------------------
 
@@ -413,7 +427,8 @@ struct Inference<'a, 'c> {
     /// every `_`-suffix of a snake name (`company_subscriptions` → `subscriptions`) → tables.
     by_suffix: HashMap<String, Vec<&'c Relation>>,
     /// column name → the tables its declared single-column FKs reference.
-    declared_targets: HashMap<&'c str, Vec<Oid>>,
+    /// (with how many declare it).
+    declared_targets: HashMap<&'c str, Vec<(Oid, usize)>>,
 }
 
 impl<'a, 'c> Inference<'a, 'c> {
@@ -435,7 +450,7 @@ impl<'a, 'c> Inference<'a, 'c> {
             .collect();
         let mut by_name: HashMap<String, Vec<&'c Relation>> = HashMap::new();
         let mut by_suffix: HashMap<String, Vec<&'c Relation>> = HashMap::new();
-        let mut declared_targets: HashMap<&'c str, Vec<Oid>> = HashMap::new();
+        let mut declared_targets: HashMap<&'c str, Vec<(Oid, usize)>> = HashMap::new();
         for r in &tables {
             let s = snake(&r.name);
             for (i, ch) in s.char_indices() {
@@ -447,8 +462,9 @@ impl<'a, 'c> Inference<'a, 'c> {
             for fk in index.foreign_keys(r.oid) {
                 if let (Some(k), [col]) = (&fk.foreign_key, fk.columns.as_slice()) {
                     let v = declared_targets.entry(col.as_str()).or_default();
-                    if !v.contains(&k.ref_table) {
-                        v.push(k.ref_table);
+                    match v.iter_mut().find(|(t, _)| *t == k.ref_table) {
+                        Some((_, n)) => *n += 1,
+                        None => v.push((k.ref_table, 1)),
                     }
                 }
             }
@@ -615,16 +631,10 @@ impl<'a, 'c> Inference<'a, 'c> {
 
     /// How many other tables declare `column` → `target`, for the evidence.
     fn declared_elsewhere(&self, column: &str, target: Oid) -> Option<String> {
-        let targets = self.declared_targets.get(column)?;
-        if targets != &[target] {
-            return None;
-        }
-        let n = self
-            .index
-            .referenced_by(target)
-            .iter()
-            .filter(|c| c.columns.len() == 1 && c.columns[0] == column)
-            .count();
+        let n = match self.declared_targets.get(column)?.as_slice() {
+            [(t, n)] if *t == target => *n,
+            _ => return None,
+        };
         (n > 0).then(|| {
             format!(
                 "{n} other table{} declare{} {column} as a foreign key to it",
@@ -674,19 +684,28 @@ impl<'a, 'c> Inference<'a, 'c> {
 
         // 2. The acting user.
         if named.is_none() && is_user_column(&col.name) {
-            let learned = self.declared_targets.get(col.name.as_str());
-            let target = match learned {
-                Some(v) if v.len() == 1 && self.users_tables.contains(&v[0]) => Some(v[0]),
-                _ => self.users_tables.first().copied(),
-            }?;
+            // The project's own declared FKs for this name win (`user_id` → `accounts`).
+            let learned = match self
+                .declared_targets
+                .get(col.name.as_str())
+                .map(Vec::as_slice)
+            {
+                Some([(t, _)]) => Some(*t),
+                _ => None,
+            };
+            let target = learned.or_else(|| self.users_tables.first().copied())?;
             let t = self.target(self.index.relation(target)?)?;
             if !types_compatible(col, t.key) || t.rel.oid == rel.oid {
                 return None;
             }
-            let mut why = format!(
-                "named like a reference to the acting user; {} is the users table",
-                t.rel.qualified()
-            );
+            let mut why = if self.users_tables.contains(&t.rel.oid) {
+                format!(
+                    "named like a reference to the acting user; {} is the users table",
+                    t.rel.qualified()
+                )
+            } else {
+                "named like a reference to the acting user".to_string()
+            };
             if let Some(e) = self.declared_elsewhere(&col.name, t.rel.oid) {
                 why.push_str(&format!(" and {e}"));
             }
@@ -698,12 +717,15 @@ impl<'a, 'c> Inference<'a, 'c> {
         if let Some(target) = named {
             let t = self.target(target)?;
             let compatible = types_compatible(col, t.key);
+            if !compatible && is_generic_id(s) {
+                return None;
+            }
             let mut why = format!("named after {}", target.name);
             // The project's own declared FKs for this name may point elsewhere.
             let conflict = self
                 .declared_targets
                 .get(col.name.as_str())
-                .is_some_and(|v| !v.contains(&target.oid));
+                .is_some_and(|v| !v.iter().any(|(t, _)| *t == target.oid));
             if let Some(e) = self.declared_elsewhere(&col.name, target.oid) {
                 why.push_str(&format!(", and {e}"));
             }
@@ -719,7 +741,7 @@ impl<'a, 'c> Inference<'a, 'c> {
         }
 
         // 4. The project's own convention: the same name is a declared FK to one table.
-        if let Some([target]) = self
+        if let Some([(target, _)]) = self
             .declared_targets
             .get(col.name.as_str())
             .map(Vec::as_slice)
@@ -741,6 +763,10 @@ impl<'a, 'c> Inference<'a, 'c> {
                     }
                 }
             }
+            return None;
+        }
+
+        if is_generic_id(s) {
             return None;
         }
 
@@ -1161,6 +1187,70 @@ mod tests {
         assert_eq!(
             find(&r, &cat, "deals", "stageId").unwrap().confidence,
             Confidence::Medium
+        );
+    }
+
+    #[test]
+    fn generic_names_need_a_table_of_that_name_and_a_matching_type() {
+        let cat = CatalogBuilder::new()
+            .table("public.tasks", &["id uuid not null"])
+            .pk("public.tasks", &["id"])
+            .table("public.stripe_events", &["id text not null"])
+            .pk("public.stripe_events", &["id"])
+            .table(
+                "public.comments",
+                &[
+                    "id uuid not null",
+                    "task_id uuid",
+                    "event_id text",
+                    "session_id uuid",
+                ],
+            )
+            .pk("public.comments", &["id"])
+            .table("public.logs", &["id uuid not null", "task_id text"])
+            .pk("public.logs", &["id"])
+            .build();
+        let r = rels(&cat, &[], None, &[]);
+        assert_eq!(
+            find(&r, &cat, "comments", "task_id").unwrap().confidence,
+            Confidence::High
+        );
+        assert!(
+            find(&r, &cat, "comments", "event_id").is_none(),
+            "no suffix match for generic names"
+        );
+        assert!(find(&r, &cat, "comments", "session_id").is_none());
+        assert!(
+            find(&r, &cat, "logs", "task_id").is_none(),
+            "text task_id: someone else's task"
+        );
+    }
+
+    #[test]
+    fn user_columns_follow_the_projects_own_foreign_keys() {
+        let cat = CatalogBuilder::supabase()
+            .table("public.accounts", &["id uuid not null"])
+            .pk("public.accounts", &["id"])
+            .table("public.a", &["id uuid not null", "user_id uuid not null"])
+            .pk("public.a", &["id"])
+            .fk(
+                "public.a",
+                &["user_id"],
+                "public.accounts",
+                &["id"],
+                FkAction::Cascade,
+            )
+            .table("public.b", &["id uuid not null", "user_id uuid not null"])
+            .pk("public.b", &["id"])
+            .build();
+        let r = rels(&cat, &["auth.users"], None, &[]);
+        let ix = CatalogIndex::new(&cat);
+        let b = find(&r, &cat, "b", "user_id").unwrap();
+        assert_eq!(b.to, ix.relation_named("public", "accounts").unwrap().oid);
+        assert!(
+            b.evidence.contains("1 other table declares user_id"),
+            "{}",
+            b.evidence
         );
     }
 

@@ -401,6 +401,26 @@ impl Tenancy {
             }
         }
         t.scopes_and_membership(&d);
+        // Partitions share their partitioned parent's scope.
+        for rel in &index.catalog.relations {
+            if rel.partition_of.is_none() || !settings.audits_schema(&rel.schema, index) {
+                continue;
+            }
+            let mut top = rel;
+            let mut guard = 0;
+            while let Some(parent) = top.partition_of.and_then(|p| index.relation(p)) {
+                top = parent;
+                guard += 1;
+                if guard > 32 {
+                    break;
+                }
+            }
+            if let Some(scope) = t.scopes.get(&top.oid).cloned() {
+                t.scopes.insert(rel.oid, scope);
+                t.scope_reasons
+                    .insert(rel.oid, format!("a partition of {}", top.qualified()));
+            }
+        }
         t
     }
 
@@ -1291,11 +1311,14 @@ mod tests {
         assert_eq!(t.tenant_columns, vec!["org_id"]);
         assert!(t.users_table.is_none());
         assert!(t.membership.is_none());
-        // Without a users table, there is no helper: the claim needs parsed facts.
+        // The policies read the tenant from a JWT claim (through the policy facts).
         assert!(t
             .resolutions
             .iter()
             .all(|(r, _)| !matches!(r, Resolution::Helper { .. })));
+        assert_eq!(j["resolutions"][0]["kind"], "claim", "{j:#}");
+        assert_eq!(j["resolutions"][0]["path"][0], "organization_id");
+        assert_eq!(j["resolutions"][0]["policies"].as_array().unwrap().len(), 4);
         // org_id without FK is still the tenant column.
         assert_eq!(j["tables"]["public.atomic_appointments"]["scope"], "direct");
         assert_eq!(j["tables"]["public.cold_call_logs"]["column"], "org_id");
@@ -1596,6 +1619,122 @@ mod tests {
         assert_eq!(j["resolutions"][0]["table"], "public.org_members");
         assert_eq!(j["tables"]["public.user_settings"]["scope"], "unscoped");
         assert_eq!(j["tables"]["public.profiles"]["scope"], "unscoped");
+    }
+
+    fn isolated_by(using: &str) -> Catalog {
+        let mut b = CatalogBuilder::supabase()
+            .table("public.stores", &["id uuid not null", "name text"])
+            .pk("public.stores", &["id"]);
+        for t in ["products", "orders", "customers", "coupons"] {
+            let q = format!("public.{t}");
+            b = b
+                .table(
+                    &q,
+                    &[
+                        "id uuid not null",
+                        "store_id uuid not null",
+                        "user_id uuid not null",
+                    ],
+                )
+                .pk(&q, &["id"])
+                .fk(
+                    &q,
+                    &["store_id"],
+                    "public.stores",
+                    &["id"],
+                    FkAction::Cascade,
+                )
+                .policy(
+                    &q,
+                    "isolation",
+                    PolicyCommand::All,
+                    &["authenticated"],
+                    Some(using),
+                    None,
+                )
+                .with(|c| {
+                    c.policies.last_mut().unwrap().functions =
+                        vec!["auth.jwt".into(), "auth.uid".into()]
+                });
+        }
+        b.build()
+    }
+
+    #[test]
+    fn unnamed_root_needs_policies_that_isolate_on_it() {
+        let cat = isolated_by("(store_id = ((auth.jwt() ->> 'store_id'::text))::uuid)");
+        let (t, j) = analyse(&cat, &Settings::default());
+        assert_eq!(j["root"], "public.stores", "{}", t.root_evidence);
+        assert!(
+            t.root_evidence.contains("not named like a tenant table"),
+            "{}",
+            t.root_evidence
+        );
+        assert_eq!(t.tenant_columns, vec!["store_id"]);
+
+        // Same shape, but the policies only check the row owner: a parent table, not a tenant.
+        let cat = isolated_by("(user_id = ( SELECT auth.uid() AS uid))");
+        let (t, _) = analyse(&cat, &Settings::default());
+        assert!(t.root.is_none(), "{}", t.root_evidence);
+    }
+
+    #[test]
+    fn partitions_share_their_parents_scope() {
+        let cat = CatalogBuilder::new()
+            .table("public.orgs", &["id uuid not null"])
+            .pk("public.orgs", &["id"])
+            .table(
+                "public.events",
+                &["id uuid not null", "org_id uuid not null"],
+            )
+            .fk(
+                "public.events",
+                &["org_id"],
+                "public.orgs",
+                &["id"],
+                FkAction::Cascade,
+            )
+            .table(
+                "public.events_2026",
+                &["id uuid not null", "org_id uuid not null"],
+            )
+            .fk(
+                "public.events_2026",
+                &["org_id"],
+                "public.orgs",
+                &["id"],
+                FkAction::Cascade,
+            )
+            .table("public.logs", &["id uuid not null", "org_id uuid not null"])
+            .fk(
+                "public.logs",
+                &["org_id"],
+                "public.orgs",
+                &["id"],
+                FkAction::Cascade,
+            )
+            .with(|c| {
+                let parent = c.relations.iter().find(|r| r.name == "events").unwrap().oid;
+                let p = c
+                    .relations
+                    .iter_mut()
+                    .find(|r| r.name == "events_2026")
+                    .unwrap();
+                p.partition_of = Some(parent);
+            })
+            .build();
+        let (t, j) = analyse(&cat, &Settings::default());
+        assert_eq!(j["root"], "public.orgs", "{}", t.root_evidence);
+        assert!(
+            t.root_evidence.contains("2 of the other 2 tables"),
+            "{}",
+            t.root_evidence
+        );
+        assert_eq!(j["tables"]["public.events_2026"]["scope"], "direct");
+        assert_eq!(
+            j["tables"]["public.events_2026"]["reason"],
+            "a partition of public.events"
+        );
     }
 
     #[test]

@@ -277,9 +277,16 @@ mod scale {
             findings += k;
         }
         for (name, f) in [
-            ("tenancy", &(|| {
-                let _ = crate::analysis::tenancy::Tenancy::analyse(&ctx.index, &settings, &ctx.policies);
-            }) as &dyn Fn()),
+            (
+                "tenancy",
+                &(|| {
+                    let _ = crate::analysis::tenancy::Tenancy::analyse(
+                        &ctx.index,
+                        &settings,
+                        &ctx.policies,
+                    );
+                }) as &dyn Fn(),
+            ),
             ("relationships", &|| {
                 let _ = crate::analysis::relationships::Relationships::analyse(
                     &ctx.index,

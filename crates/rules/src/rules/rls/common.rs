@@ -2,7 +2,7 @@
 //! checks, which policies another one already covers, what a function body touches.
 
 use crate::analysis::exposure::{ApiRolesSource, RelationExposure};
-use crate::analysis::policy::{ExprFacts, PolicyFacts};
+use crate::analysis::policy::{wrap_calls_in_select, ExprFacts, PolicyFacts};
 use crate::analysis::tenancy::Scope;
 use crate::{qualify, Context};
 use dbaudit_catalog::{Function, Oid, Policy, PolicyCommand, Relation};
@@ -147,7 +147,8 @@ pub fn is_tenant_data(ctx: &Context<'_>, rel: Oid) -> bool {
 
 /// The project's own way of checking a tenant column, for fixes: the most common policy clause
 /// that is exactly one comparison of `column` with a claim, a helper or a sub-query
-/// (`(company_id = current_company_id())`). `prefer` (the table at hand) wins ties.
+/// (`(company_id = current_company_id())`), with its per-row calls wrapped in `(SELECT ...)`.
+/// `prefer` (the table at hand) wins ties.
 pub fn tenant_pattern(ctx: &Context<'_>, column: &str, prefer: Oid) -> Option<String> {
     use crate::analysis::policy::{Against, Gate};
     let mut counts: HashMap<String, (usize, bool, String)> = HashMap::new();
@@ -175,7 +176,17 @@ pub fn tenant_pattern(ctx: &Context<'_>, column: &str, prefer: Oid) -> Option<St
                 continue;
             }
             let key = normalise(Some(text)).unwrap_or_default();
-            let e = counts.entry(key).or_insert((0, false, text.clone()));
+            let e = counts.entry(key).or_insert_with(|| {
+                // Suggest it evaluated once per statement.
+                let calls: Vec<String> = facts
+                    .per_row_calls
+                    .iter()
+                    .chain(facts.per_row_helpers.iter())
+                    .cloned()
+                    .collect();
+                let text = wrap_calls_in_select(text, &calls).unwrap_or_else(|| text.clone());
+                (0, false, text)
+            });
             e.0 += 1;
             e.1 |= p.table == prefer;
         }

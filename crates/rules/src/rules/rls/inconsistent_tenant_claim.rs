@@ -1,7 +1,7 @@
 //! RLS007 `inconsistent-tenant-claim`: policies derive the caller's tenant from different
 //! sources (claim `org_id` here, `organization_id` there, a helper function elsewhere).
 
-use super::common::{has_api_roles, policy_target, quoted_list, tenant_pattern, ApiRoles};
+use super::common::{has_api_roles, policy_target, tenant_pattern, ApiRoles};
 use crate::analysis::policy::{analyse_sql_body, Against};
 use crate::analysis::tenancy::Scope;
 use crate::{Context, Rule};
@@ -76,7 +76,7 @@ impl Source {
         match self {
             Source::Claim(k) => format!("JWT claim {k}"),
             Source::Helper(f) => format!("helper {f}()"),
-            Source::Membership(t) => format!("a sub-query on {t}"),
+            Source::Membership(t) => format!("a membership look-up in {t}"),
         }
     }
     fn kind(&self) -> &'static str {
@@ -119,13 +119,22 @@ fn helper_source(ctx: &Context<'_>, name: &str, cache: &mut HashMap<String, Sour
                     && !body.tables.is_empty()
                     && body.functions.iter().any(|f| f == "auth.uid")
                 {
-                    source = Source::Membership(body.tables.join(", "));
+                    source = Source::Membership(qualified(&body.tables[0]));
                 }
             }
         }
     }
     cache.insert(name.to_string(), source.clone());
     source
+}
+
+/// A table as written, with `public` for an unqualified one.
+fn qualified(t: &str) -> String {
+    if t.contains('.') {
+        t.to_string()
+    } else {
+        format!("public.{t}")
+    }
 }
 
 fn bare(t: &str) -> &str {
@@ -166,7 +175,8 @@ impl Rule for InconsistentTenantClaim {
                     continue;
                 };
                 let mut sources = BTreeSet::new();
-                for f in facts.exprs() {
+                // Clauses reading user_metadata are policy-uses-user-metadata's.
+                for f in facts.exprs().filter(|f| !f.reads_user_metadata) {
                     for c in f.comparisons.iter().filter(|c| c.column == column) {
                         let s = match &c.against {
                             Against::Claim { path } if path.first().map(String::as_str) != Some("user_metadata") => {
@@ -178,7 +188,7 @@ impl Rule for InconsistentTenantClaim {
                                 helper_source(ctx, name, &mut cache)
                             }
                             Against::Subquery { tables } if !tables.is_empty() => {
-                                Source::Membership(tables.join(", "))
+                                Source::Membership(qualified(&tables[0]))
                             }
                             _ => continue,
                         };
@@ -254,13 +264,17 @@ impl Rule for InconsistentTenantClaim {
                 example
             );
             let impact = if claims_disagree {
-                "a token carries one of the two claims: for the others the policy compares the \
-                 tenant with NULL and denies everything, or follows a different tenant than the \
-                 rest of the schema"
+                format!(
+                    "a token without {} makes this policy compare the tenant with NULL and deny \
+                     everything; one that carries both can tie this table to a different tenant \
+                     than the rest of the schema",
+                    odd.iter().map(|s| s.describe()).collect::<Vec<_>>().join(" or ")
+                )
             } else {
-                "the two sources can disagree (a stale claim after a user changes organization, \
-                 a helper reading another table): this table then follows a different tenant \
-                 than the rest"
+                "the sources can disagree (a stale claim after a user changes organization, a \
+                 helper reading another table): this table then follows a different tenant than \
+                 the rest"
+                    .to_string()
             };
             let column = match ctx.tenancy.scope(p.table) {
                 Some(Scope::Direct { column }) => Some(column.as_str()),
@@ -306,12 +320,10 @@ impl Rule for InconsistentTenantClaim {
                     )
                     .evidence(
                         "same_source_as_this",
-                        quoted_list(
-                            &odd.iter()
-                                .flat_map(|s| counts[*s].iter())
-                                .map(|o| format!("{}.{}", o.table_name, o.name))
-                                .collect::<Vec<_>>(),
-                        ),
+                        odd.iter()
+                            .flat_map(|s| counts[*s].iter())
+                            .map(|o| format!("{}.{}: {}", o.schema, o.table_name, o.name))
+                            .collect::<Vec<_>>(),
                     )
                     .fix(fix, FixSafety::Review),
             );

@@ -110,6 +110,9 @@ impl Rule for MultiplePermissivePolicies {
             if groups.is_empty() {
                 continue;
             }
+            for (names, _) in groups.values_mut() {
+                names.sort();
+            }
             let parts: Vec<String> = order
                 .iter()
                 .map(|cmd| {

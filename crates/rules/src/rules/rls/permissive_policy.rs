@@ -176,30 +176,61 @@ impl Rule for PermissivePolicy {
                 let whose = if tenant_scoped {
                     "any tenant's rows"
                 } else if root {
-                    "any tenant"
+                    "any tenant's row"
                 } else {
                     "any row"
                 };
+                let tenant_data = tenant_scoped || root;
+                let verb = |c: &str| match c {
+                    "SELECT" => "read",
+                    "INSERT" => "insert",
+                    "UPDATE" => "update",
+                    _ => "delete",
+                };
+                let mut phrases: Vec<String> = vec![];
+                for (c, cmds) in &open {
+                    if c.name == "USING" {
+                        let v: Vec<&str> = cmds.iter().map(|c| verb(c)).collect();
+                        phrases.push(format!("{} {whose}", v.join(", ")));
+                    } else {
+                        for cmd in cmds {
+                            phrases.push(match (*cmd, tenant_data) {
+                                ("INSERT", true) => "insert rows for any tenant".to_string(),
+                                ("INSERT", false) => "insert any row".to_string(),
+                                (_, true) => "move rows it can update into any tenant".to_string(),
+                                (_, false) => {
+                                    "give rows it can update any values".to_string()
+                                }
+                            });
+                        }
+                    }
+                }
+                phrases.dedup();
+                let what = phrases.join(" and ");
+                let verbs: Vec<&str> = commands.iter().map(|c| verb(c)).collect();
                 let message = format!(
-                    "policy \"{}\" on {} {}: {} can {} {}",
+                    "policy \"{}\" on {} {}: {} can {}",
                     p.name,
                     rel.qualified(),
                     how,
                     who(&reaching),
-                    commands.join("/"),
-                    whose
+                    what
                 );
                 let impact = match (tenant_scoped || root, writes) {
                     (true, true) => format!(
-                        "a user of one tenant can {} rows of another tenant in {}: forged or \
-                         destroyed data across tenants",
-                        commands
+                        "a user of one tenant can {} rows of another tenant in {}{}",
+                        verbs
                             .iter()
-                            .filter(|c| **c != "SELECT")
-                            .map(|c| c.to_ascii_lowercase())
+                            .filter(|v| **v != "read")
+                            .copied()
                             .collect::<Vec<_>>()
-                            .join("/"),
-                        rel.qualified()
+                            .join(", "),
+                        rel.qualified(),
+                        if commands.iter().all(|c| *c == "INSERT" || *c == "SELECT") {
+                            ": forged data in another tenant's account"
+                        } else {
+                            ": cross-tenant changes and deletions"
+                        }
                     ),
                     (true, false) => format!(
                         "every tenant's rows of {} are readable by every caller of the policy",

@@ -27,12 +27,14 @@ How bad it is depends on whether the body looks at the caller:
 
 * no `auth.uid()`, `auth.jwt()` or JWT claim anywhere: `high`, whatever it returns is returned
   to any caller, for any tenant they name;
-* it identifies the caller and takes arguments: `moderate`, since every code path must check the
-  arguments against the caller, which the audit cannot prove;
-* it identifies the caller, takes no argument, and is not used by any policy: `low`;
-* it identifies the caller, takes no argument, and policies use it: not reported. That is the
-  normal Supabase helper pattern (`current_company_id()` reading the membership table by
-  `auth.uid()`), which must be SECURITY DEFINER to read a table whose own policies call it.
+* it identifies the caller, policies call it, and it returns one value (`uuid`, `boolean`), not
+  rows: not reported. That is the normal Supabase helper pattern (`current_company_id()` reading
+  the membership table by `auth.uid()`, `is_member(org_id)`), which must be SECURITY DEFINER to
+  read a table whose own policies call it, and tells the caller nothing about other tenants;
+* it identifies the caller and takes no argument otherwise: `low`, it serves the caller's own
+  data;
+* it identifies the caller and takes arguments otherwise: `moderate`, since every code path must
+  check the arguments against the caller, which the audit cannot prove.
 
 ## Why it matters
 A SECURITY DEFINER function runs with its owner's rights — on a migration-built database, a
@@ -129,10 +131,15 @@ impl Rule for SecurityDefinerFunctionExposed {
             let no_args = f.identity_args.trim().is_empty();
             let qualified = format!("{}.{}", f.schema, f.name);
             let used_by_policies = in_policies.contains(&qualified);
-            let severity = match (identifies, no_args, used_by_policies) {
-                (true, true, true) => continue,
+            // A scalar answer about the caller (`uuid`, `boolean`), not a set of rows.
+            let scalar = !(result.starts_with("setof")
+                || result.starts_with("table")
+                || result.contains("json")
+                || result == "record");
+            let severity = match (identifies, no_args, used_by_policies && scalar) {
+                (true, _, true) => continue,
                 (true, true, false) => Severity::Low,
-                (true, false, _) => Severity::Moderate,
+                (true, false, false) => Severity::Moderate,
                 (false, _, _) => Severity::High,
             };
             let names: Vec<String> = tables.iter().map(|t| t.qualified()).collect();

@@ -320,11 +320,9 @@ fn finding(
          secret itself"
             .to_string()
     } else if rel.rls_enabled {
-        format!(
-            "whoever can read the row gets the secret itself: through the API that is every user \
-             the table's policies let see it ({}), plus backups, logs and support tools",
-            readers.join(", ")
-        )
+        "whoever can read the row gets the secret itself: through the API, every user the \
+         table's policies let read it; outside it, backups, logs and support tools"
+            .to_string()
     } else {
         format!(
             "anyone with the API key ({}) can read the secret of every row; backups and logs \
