@@ -35,9 +35,10 @@
 //! deparses for (released at once) and on the relations that views and policy sub-selects read
 //! (held to the end of the transaction), as any `SELECT` would. Sizes are `relpages` estimates
 //! rather than `pg_total_relation_size`, which opens every relation and waits behind any
-//! `ACCESS EXCLUSIVE` holder. With [`LoadOptions::statistics`], `pg_sequences.last_value` takes
-//! `RowExclusiveLock` on each sequence until the transaction ends (that is how PostgreSQL reads a
-//! sequence).
+//! `ACCESS EXCLUSIVE` holder. With [`LoadOptions::statistics`], reading a sequence's last value
+//! takes `RowExclusiveLock` on it until the transaction ends (that is how PostgreSQL reads a
+//! sequence), and each lock takes a slot of the server's shared lock table: only sequences that
+//! can run out are read (`sequence_values.sql`).
 
 use crate::model::*;
 use futures::try_join;

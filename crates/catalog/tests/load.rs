@@ -92,8 +92,10 @@ CREATE TABLE app.projects (
 ALTER TABLE app.projects ADD CONSTRAINT projects_budget_positive CHECK (budget >= 0) NOT VALID;
 GRANT SELECT, INSERT ON app.projects TO catalog_authenticated WITH GRANT OPTION;
 
+CREATE SEQUENCE app.ticket_seq;          -- bigint, feeding an integer column
 CREATE TABLE app.tasks (
   id serial PRIMARY KEY,
+  ticket int DEFAULT nextval('app.ticket_seq'),
   project_id bigint,
   org_id uuid NOT NULL,
   done boolean NOT NULL DEFAULT false,
@@ -685,6 +687,7 @@ async fn loads_every_object_kind() {
             ("invoice_no", None),
             ("projects_id_seq", Some("app.projects.id")),
             ("tasks_id_seq", Some("app.tasks.id")),
+            ("ticket_seq", None),
         ],
         "the stand-in table's sequence goes with it"
     );
@@ -1031,7 +1034,20 @@ async fn statistics_when_asked() {
         .iter()
         .find(|s| s.name == "projects_id_seq")
         .unwrap();
-    assert_eq!(projects_seq.last_value, None, "never used");
+    assert_eq!(
+        projects_seq.last_value, None,
+        "a bigint sequence feeding a bigint column is not read"
+    );
+    let ticket_seq = cat
+        .sequences
+        .iter()
+        .find(|s| s.name == "ticket_seq")
+        .unwrap();
+    assert_eq!(
+        ticket_seq.last_value,
+        Some(2),
+        "a bigint sequence feeding an integer column is read"
+    );
 }
 
 #[tokio::test]

@@ -50,13 +50,19 @@ impl ClaimRead {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Against {
     /// A JWT claim.
-    Claim { path: Vec<String> },
+    Claim {
+        path: Vec<String>,
+    },
     /// A function call such as `public.current_company_id()` or `auth.uid()`; also a helper
     /// the column is passed to (`is_org_member(org_id)`), and `current_setting` for settings
     /// other than the JWT (`current_setting('app.tenant_id')`, see [`ExprFacts::settings`]).
-    Function { name: String },
+    Function {
+        name: String,
+    },
     /// `col IN (SELECT ... FROM t WHERE ...)` / `EXISTS (SELECT ... WHERE t.x = col)`.
-    Subquery { tables: Vec<String> },
+    Subquery {
+        tables: Vec<String>,
+    },
     /// A literal.
     Literal,
     Other,
@@ -156,7 +162,9 @@ impl PolicyAnalysis {
         // (schema, name) -> volatility of the project's functions, for per-row helpers.
         let mut volatility: HashMap<(&str, &str), char> = HashMap::new();
         for f in &catalog.functions {
-            let v = volatility.entry((&f.schema, &f.name)).or_insert(f.volatility);
+            let v = volatility
+                .entry((&f.schema, &f.name))
+                .or_insert(f.volatility);
             // Overloads: keep the least stable one.
             if f.volatility == 'v' || (f.volatility == 's' && *v == 'i') {
                 *v = f.volatility;
@@ -249,9 +257,11 @@ fn resolve_names(f: &mut ExprFacts, functions: &[String], relations: &[String]) 
         if name.contains('.') {
             return name.to_string();
         }
-        let mut hits = deps
-            .iter()
-            .filter(|d| d.rsplit('.').next().is_some_and(|n| n.eq_ignore_ascii_case(name)));
+        let mut hits = deps.iter().filter(|d| {
+            d.rsplit('.')
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        });
         match (hits.next(), hits.next()) {
             (Some(d), None) => d.to_ascii_lowercase(),
             _ => name.to_string(),
@@ -289,6 +299,9 @@ fn resolve_names(f: &mut ExprFacts, functions: &[String], relations: &[String]) 
     dedup(&mut f.subquery_tables);
 }
 
+/// `(table as written, column)` → whether the table has the column; `None`: unknown table.
+pub type HasColumn<'a> = &'a dyn Fn(&str, &str) -> Option<bool>;
+
 /// What [`analyse_expr_in`] may know about the policy's surroundings.
 pub struct ExprEnv<'a> {
     /// The policy's table name (unqualified), to recognise `table.col` inside sub-queries.
@@ -297,7 +310,7 @@ pub struct ExprEnv<'a> {
     pub columns: &'a [&'a str],
     /// Whether a table (as written in a sub-query, maybe schema-qualified) has a column;
     /// `None` when the table is unknown. Used for unqualified names inside sub-queries.
-    pub has_column: Option<&'a dyn Fn(&str, &str) -> Option<bool>>,
+    pub has_column: Option<HasColumn<'a>>,
     /// The non-built-in functions the expression calls (`pg_depend`, `schema.name`). When
     /// given, an unqualified call that is not among them is a built-in.
     pub user_functions: Option<&'a [String]>,
@@ -334,7 +347,9 @@ pub fn analyse_expr_in(text: &str, env: &ExprEnv<'_>) -> ExprFacts {
 
 /// `f` over `items`, in order, split over the cores when there are many.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     if threads < 2 || items.len() < 512 {
         return items.iter().map(f).collect();
     }
@@ -551,7 +566,9 @@ fn constant_args(args: &str) -> bool {
         }
         if c.is_ascii_alphabetic() || c == b'_' || c == b'"' {
             let start = k;
-            while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'_' || b[k] == b'"' || b[k] == b'.') {
+            while k < b.len()
+                && (b[k].is_ascii_alphanumeric() || b[k] == b'_' || b[k] == b'"' || b[k] == b'.')
+            {
                 k += 1;
             }
             let word = args[start..k].to_ascii_lowercase();
@@ -699,17 +716,75 @@ const TRANSPARENT: &[&str] = &[
 
 /// Common built-ins: never a tenant helper.
 const BUILTINS: &[&str] = &[
-    "lower", "upper", "btrim", "trim", "ltrim", "rtrim", "coalesce", "nullif", "text", "now",
-    "length", "char_length", "date_trunc", "array", "unnest", "array_agg", "string_to_array",
-    "split_part", "concat", "format", "substring", "substr", "greatest", "least", "md5",
-    "jsonb_extract_path_text", "json_extract_path_text", "jsonb_extract_path",
-    "json_extract_path", "to_jsonb", "to_json", "array_length", "cardinality", "age",
-    "extract", "date_part", "gen_random_uuid", "uuid_generate_v4", "exists", "any", "all",
-    "left", "right", "position", "replace", "regexp_replace", "starts_with", "jsonb_build_object",
-    "json_build_object", "jsonb_array_elements_text", "json_array_elements_text", "abs",
-    "round", "floor", "ceil", "count", "sum", "max", "min", "bool_or", "bool_and",
-    "current_date", "current_timestamp", "localtimestamp", "statement_timestamp",
-    "clock_timestamp", "transaction_timestamp", "timezone", "has_table_privilege",
+    "lower",
+    "upper",
+    "btrim",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "coalesce",
+    "nullif",
+    "text",
+    "now",
+    "length",
+    "char_length",
+    "date_trunc",
+    "array",
+    "unnest",
+    "array_agg",
+    "string_to_array",
+    "split_part",
+    "concat",
+    "format",
+    "substring",
+    "substr",
+    "greatest",
+    "least",
+    "md5",
+    "jsonb_extract_path_text",
+    "json_extract_path_text",
+    "jsonb_extract_path",
+    "json_extract_path",
+    "to_jsonb",
+    "to_json",
+    "array_length",
+    "cardinality",
+    "age",
+    "extract",
+    "date_part",
+    "gen_random_uuid",
+    "uuid_generate_v4",
+    "exists",
+    "any",
+    "all",
+    "left",
+    "right",
+    "position",
+    "replace",
+    "regexp_replace",
+    "starts_with",
+    "jsonb_build_object",
+    "json_build_object",
+    "jsonb_array_elements_text",
+    "json_array_elements_text",
+    "abs",
+    "round",
+    "floor",
+    "ceil",
+    "count",
+    "sum",
+    "max",
+    "min",
+    "bool_or",
+    "bool_and",
+    "current_date",
+    "current_timestamp",
+    "localtimestamp",
+    "statement_timestamp",
+    "clock_timestamp",
+    "transaction_timestamp",
+    "timezone",
+    "has_table_privilege",
     "pg_has_role",
 ];
 
@@ -751,7 +826,10 @@ fn query_bindings(q: &Query) -> Vec<Binding> {
             | TableFactor::TableFunction { alias, .. }
             | TableFactor::Function { alias, .. }
             | TableFactor::UNNEST { alias, .. } => out.push(Binding {
-                name: alias.as_ref().map(|a| ident_name(&a.name)).unwrap_or_default(),
+                name: alias
+                    .as_ref()
+                    .map(|a| ident_name(&a.name))
+                    .unwrap_or_default(),
                 table: String::new(),
             }),
             TableFactor::NestedJoin {
@@ -892,7 +970,9 @@ impl Resolver<'_, '_> {
             Expr::CompoundIdentifier(parts) => Some(self.resolve(parts)),
             Expr::Function(f) if matches!(f.args, FunctionArguments::None) => {
                 let n = object_name(&f.name);
-                ROLE_KEYWORDS.contains(&n.as_str()).then_some(Ref::RoleKeyword)
+                ROLE_KEYWORDS
+                    .contains(&n.as_str())
+                    .then_some(Ref::RoleKeyword)
             }
             _ => None,
         }
@@ -952,7 +1032,12 @@ impl Resolver<'_, '_> {
         let outer: &[Scope] = if self.outer.is_empty() {
             &self.scopes
         } else {
-            combined = self.outer.iter().chain(self.scopes.iter()).cloned().collect();
+            combined = self
+                .outer
+                .iter()
+                .chain(self.scopes.iter())
+                .cloned()
+                .collect();
             &combined
         };
         let mut f = Find {
@@ -974,9 +1059,11 @@ impl Resolver<'_, '_> {
             return true;
         }
         match self.env.user_functions {
-            Some(list) => list
-                .iter()
-                .any(|d| d.rsplit('.').next().is_some_and(|n| n.eq_ignore_ascii_case(name))),
+            Some(list) => list.iter().any(|d| {
+                d.rsplit('.')
+                    .next()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            }),
             None => true,
         }
     }
@@ -1191,7 +1278,9 @@ impl<'e> Walker<'e> {
     fn against(&self, e: &Expr) -> Against {
         if let Some(depth) = self.r.inner_column(e) {
             return Against::Subquery {
-                tables: self.r.scope_at(depth)
+                tables: self
+                    .r
+                    .scope_at(depth)
                     .bindings
                     .iter()
                     .filter(|b| !b.table.is_empty())
@@ -1227,7 +1316,8 @@ impl<'e> Walker<'e> {
                         return ControlFlow::Continue(());
                     }
                     let name = object_name(&f.name);
-                    if strip_pg_catalog(&name) == "current_setting" || self.0.is_user_function(&name)
+                    if strip_pg_catalog(&name) == "current_setting"
+                        || self.0.is_user_function(&name)
                     {
                         self.1 = Some(strip_pg_catalog(&name).to_string());
                         return ControlFlow::Break(());
@@ -1589,7 +1679,9 @@ impl Cx<'_> {
                 compare_op: BinaryOperator::Eq,
                 right,
                 ..
-            } => self.role_gate(left, right, true, &r).unwrap_or_else(|| self.leaf(e)),
+            } => self
+                .role_gate(left, right, true, &r)
+                .unwrap_or_else(|| self.leaf(e)),
             Expr::InList {
                 expr,
                 list,
@@ -1606,13 +1698,7 @@ impl Cx<'_> {
     }
 
     /// `auth.role() = 'authenticated'` and friends.
-    fn role_gate(
-        &self,
-        left: &Expr,
-        right: &Expr,
-        eq: bool,
-        r: &Resolver<'_, '_>,
-    ) -> Option<Gate> {
+    fn role_gate(&self, left: &Expr, right: &Expr, eq: bool, r: &Resolver<'_, '_>) -> Option<Gate> {
         let other = if is_role_expr(left, r) {
             right
         } else if is_role_expr(right, r) {
@@ -1707,8 +1793,13 @@ mod tests {
 
     #[test]
     fn always_true_shapes() {
-        for e in ["true", "(true)", "(1 = 1)", "('a'::text = 'a'::text)", "(true OR (org_id = x()))"]
-        {
+        for e in [
+            "true",
+            "(true)",
+            "(1 = 1)",
+            "('a'::text = 'a'::text)",
+            "(true OR (org_id = x()))",
+        ] {
             let f = facts(e);
             assert!(f.parsed, "{e}");
             assert!(f.always_true, "{e}: {:?}", f.gate);
@@ -1723,7 +1814,12 @@ mod tests {
         let f = facts("(company_id = current_company_id())");
         assert_eq!(
             f.comparisons,
-            vec![cmp("company_id", Against::Function { name: "current_company_id".into() })]
+            vec![cmp(
+                "company_id",
+                Against::Function {
+                    name: "current_company_id".into()
+                }
+            )]
         );
         assert_eq!(f.functions, vec!["current_company_id"]);
         assert_eq!(f.columns, vec!["company_id"]);
@@ -1738,11 +1834,19 @@ mod tests {
         let f = facts("(org_id = ((auth.jwt() ->> 'organization_id'::text))::uuid)");
         assert_eq!(
             f.claims,
-            vec![ClaimRead { path: vec!["organization_id".into()], user_metadata: false }]
+            vec![ClaimRead {
+                path: vec!["organization_id".into()],
+                user_metadata: false
+            }]
         );
         assert_eq!(
             f.comparisons,
-            vec![cmp("org_id", Against::Claim { path: vec!["organization_id".into()] })]
+            vec![cmp(
+                "org_id",
+                Against::Claim {
+                    path: vec!["organization_id".into()]
+                }
+            )]
         );
         assert_eq!(f.per_row_calls, vec!["auth.jwt"]);
         assert!(!f.reads_user_metadata);
@@ -1761,9 +1865,8 @@ mod tests {
             }]
         );
         assert!(f.reads_user_metadata);
-        let f = facts(
-            "(org_id = (((auth.jwt() -> 'app_metadata'::text) ->> 'org_id'::text))::uuid)",
-        );
+        let f =
+            facts("(org_id = (((auth.jwt() -> 'app_metadata'::text) ->> 'org_id'::text))::uuid)");
         assert_eq!(f.claims[0].key(), "app_metadata.org_id");
         assert!(!f.reads_user_metadata);
     }
@@ -1780,7 +1883,12 @@ mod tests {
         assert_eq!(f.claims[0].path, vec!["org_id"]);
         assert_eq!(
             f.comparisons,
-            vec![cmp("org_id", Against::Claim { path: vec!["org_id".into()] })]
+            vec![cmp(
+                "org_id",
+                Against::Claim {
+                    path: vec!["org_id".into()]
+                }
+            )]
         );
         let f = facts("((auth.jwt() #>> '{app_metadata,org_id}'::text[]) = (org_id)::text)");
         assert_eq!(f.claims[0].path, vec!["app_metadata", "org_id"]);
@@ -1792,7 +1900,12 @@ mod tests {
         let f = facts("((current_setting('app.tenant_id'::text))::uuid = org_id)");
         assert_eq!(
             f.comparisons,
-            vec![cmp("org_id", Against::Function { name: "current_setting".into() })]
+            vec![cmp(
+                "org_id",
+                Against::Function {
+                    name: "current_setting".into()
+                }
+            )]
         );
         assert_eq!(f.settings, vec!["app.tenant_id"]);
         assert!(f.claims.is_empty());
@@ -1804,13 +1917,23 @@ mod tests {
         assert!(f.per_row_calls.is_empty(), "{:?}", f.per_row_calls);
         assert_eq!(
             f.comparisons,
-            vec![cmp("user_id", Against::Function { name: "auth.uid".into() })]
+            vec![cmp(
+                "user_id",
+                Against::Function {
+                    name: "auth.uid".into()
+                }
+            )]
         );
         let f = facts("(org_id = ( SELECT auth_org_id() AS auth_org_id))");
         assert!(f.per_row_functions.is_empty());
         assert_eq!(
             f.comparisons,
-            vec![cmp("org_id", Against::Function { name: "auth_org_id".into() })]
+            vec![cmp(
+                "org_id",
+                Against::Function {
+                    name: "auth_org_id".into()
+                }
+            )]
         );
         let f = facts("(user_id = auth.uid())");
         assert_eq!(f.per_row_calls, vec!["auth.uid"]);
@@ -1829,7 +1952,12 @@ mod tests {
         );
         assert_eq!(
             f.comparisons,
-            vec![cmp("org_id", Against::Subquery { tables: vec!["members".into()] })]
+            vec![cmp(
+                "org_id",
+                Against::Subquery {
+                    tables: vec!["members".into()]
+                }
+            )]
         );
         assert_eq!(f.subquery_tables, vec!["members"]);
         // A hashed sub-plan: run once, not per row.
@@ -1848,7 +1976,9 @@ mod tests {
             f.comparisons,
             vec![cmp(
                 "conversation_id",
-                Against::Subquery { tables: vec!["ai_conversations".into()] }
+                Against::Subquery {
+                    tables: vec!["ai_conversations".into()]
+                }
             )]
         );
         assert_eq!(f.columns, vec!["conversation_id"]);
@@ -1908,15 +2038,26 @@ mod tests {
     #[test]
     fn caller_checks_and_row_checks() {
         assert_eq!(facts("is_admin()").gate, Gate::Caller);
-        assert_eq!(facts("((owner_id = auth.uid()) OR is_public)").gate, Gate::Rows);
+        assert_eq!(
+            facts("((owner_id = auth.uid()) OR is_public)").gate,
+            Gate::Rows
+        );
         assert_eq!(facts("(status = 'open'::text)").gate, Gate::Rows);
         let f = facts("is_member(org_id)");
         assert_eq!(f.gate, Gate::Rows);
         assert_eq!(
             f.comparisons,
-            vec![cmp("org_id", Against::Function { name: "is_member".into() })]
+            vec![cmp(
+                "org_id",
+                Against::Function {
+                    name: "is_member".into()
+                }
+            )]
         );
-        assert!(f.per_row_functions.is_empty(), "row-dependent arguments cannot be hoisted");
+        assert!(
+            f.per_row_functions.is_empty(),
+            "row-dependent arguments cannot be hoisted"
+        );
     }
 
     #[test]
@@ -1938,7 +2079,12 @@ mod tests {
         let f = facts("(org_id = ANY (ARRAY( SELECT my_orgs() AS my_orgs)))");
         assert_eq!(
             f.comparisons,
-            vec![cmp("org_id", Against::Function { name: "my_orgs".into() })]
+            vec![cmp(
+                "org_id",
+                Against::Function {
+                    name: "my_orgs".into()
+                }
+            )]
         );
         assert!(f.per_row_functions.is_empty());
         let f = facts("(status = ANY (ARRAY['a'::text, 'b'::text]))");
@@ -1946,7 +2092,12 @@ mod tests {
         let f = facts("(org_id IN ( SELECT my_orgs() AS my_orgs))");
         assert_eq!(
             f.comparisons,
-            vec![cmp("org_id", Against::Function { name: "my_orgs".into() })]
+            vec![cmp(
+                "org_id",
+                Against::Function {
+                    name: "my_orgs".into()
+                }
+            )]
         );
     }
 
@@ -1959,7 +2110,12 @@ mod tests {
         assert!(f.reads_user_metadata);
         assert_eq!(
             f.comparisons,
-            vec![cmp("org_id", Against::Subquery { tables: vec!["auth.users".into()] })]
+            vec![cmp(
+                "org_id",
+                Against::Subquery {
+                    tables: vec!["auth.users".into()]
+                }
+            )]
         );
         assert_eq!(f.subquery_tables, vec!["auth.users"]);
     }
@@ -1978,15 +2134,23 @@ mod tests {
         let f = facts("(lower(email) = lower(auth.email()))");
         assert_eq!(
             f.comparisons,
-            vec![cmp("email", Against::Function { name: "auth.email".into() })]
+            vec![cmp(
+                "email",
+                Against::Function {
+                    name: "auth.email".into()
+                }
+            )]
         );
         let f = facts(
             "(org_id = (COALESCE(((auth.jwt() -> 'user_metadata'::text) ->> 'org'::text), ''::text))::uuid)",
         );
         assert!(f.reads_user_metadata);
-        assert_eq!(f.comparisons[0].against, Against::Claim {
-            path: vec!["user_metadata".into(), "org".into()]
-        });
+        assert_eq!(
+            f.comparisons[0].against,
+            Against::Claim {
+                path: vec!["user_metadata".into(), "org".into()]
+            }
+        );
     }
 
     #[test]
@@ -2014,7 +2178,10 @@ mod tests {
         let f = facts(&out);
         assert!(f.per_row_calls.is_empty(), "{out}");
         assert_eq!(
-            wrap_calls_in_select("(org_id = ( SELECT auth_org_id() AS x))", &["auth_org_id".into()]),
+            wrap_calls_in_select(
+                "(org_id = ( SELECT auth_org_id() AS x))",
+                &["auth_org_id".into()]
+            ),
             None
         );
         let out = wrap_calls_in_select(
@@ -2037,7 +2204,10 @@ mod tests {
             "(org_id = ((((SELECT current_setting('request.jwt.claims'::text, true)))::json ->> 'org_id'::text))::uuid)"
         );
         assert!(facts(&out).per_row_calls.is_empty());
-        assert_eq!(wrap_calls_in_select("is_member(org_id)", &["is_member".into()]), None);
+        assert_eq!(
+            wrap_calls_in_select("is_member(org_id)", &["is_member".into()]),
+            None
+        );
         assert_eq!(
             wrap_calls_in_select("(x = 'auth.uid()')", &["auth.uid".into()]),
             None,
@@ -2095,8 +2265,10 @@ mod perf {
     fn ten_thousand_distinct_policies() {
         use dbaudit_catalog::builder::CatalogBuilder;
         use dbaudit_catalog::{CatalogIndex, PolicyCommand};
-        let mut b = CatalogBuilder::supabase()
-            .table("public.members", &["org_id uuid not null", "user_id uuid not null"]);
+        let mut b = CatalogBuilder::supabase().table(
+            "public.members",
+            &["org_id uuid not null", "user_id uuid not null"],
+        );
         for i in 0..5_000 {
             let t = format!("public.t{i}");
             b = b
@@ -2126,7 +2298,11 @@ mod perf {
         let t = std::time::Instant::now();
         let ix = CatalogIndex::new(&cat);
         let pa = super::PolicyAnalysis::analyse(&ix);
-        eprintln!("PolicyAnalysis of {} policies: {:?}", cat.policies.len(), t.elapsed());
+        eprintln!(
+            "PolicyAnalysis of {} policies: {:?}",
+            cat.policies.len(),
+            t.elapsed()
+        );
         let t = std::time::Instant::now();
         let mut n = 0;
         for p in &cat.policies {
@@ -2142,10 +2318,15 @@ mod perf {
                 has_column: None,
                 user_functions: None,
             };
-            n += super::analyse_expr_in(p.using.as_deref().unwrap(), &env).comparisons.len();
+            n += super::analyse_expr_in(p.using.as_deref().unwrap(), &env)
+                .comparisons
+                .len();
             assert!(n > 0);
         }
-        eprintln!("analyse_expr_in of the USING texts, one thread: {:?}", t.elapsed());
+        eprintln!(
+            "analyse_expr_in of the USING texts, one thread: {:?}",
+            t.elapsed()
+        );
         assert!(pa.of(cat.policies[0].oid).is_some());
         let settings = crate::Settings::default();
         let t = std::time::Instant::now();

@@ -115,13 +115,22 @@ mod tests {
     #[test]
     fn view_over_auth_users_granted_to_api_roles_is_reported() {
         let cat = CatalogBuilder::supabase()
-            .view("public.user_directory", &["id uuid", "email text"], &["auth.users"])
+            .view(
+                "public.user_directory",
+                &["id uuid", "email text"],
+                &["auth.users"],
+            )
             .supabase_grants("public.user_directory")
             .build();
         let f = run(&AuthUsersExposed, &cat);
         assert_eq!(f.len(), 1);
         assert!(f[0].impact.contains("anon key"));
-        assert!(f[0].fix.as_ref().unwrap().sql.contains("FROM anon, authenticated"));
+        assert!(f[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .sql
+            .contains("FROM anon, authenticated"));
     }
 
     #[test]

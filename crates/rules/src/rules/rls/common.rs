@@ -170,7 +170,10 @@ pub fn tenant_pattern(ctx: &Context<'_>, column: &str, prefer: Oid) -> Option<St
                     c.against,
                     Against::Claim { .. } | Against::Function { .. } | Against::Subquery { .. }
                 )
-                || c.against == (Against::Function { name: "auth.uid".into() })
+                || c.against
+                    == (Against::Function {
+                        name: "auth.uid".into(),
+                    })
                 || facts.reads_user_metadata
             {
                 continue;
@@ -438,7 +441,10 @@ pub fn tables_in_source<'c>(
     let w = words(&code);
     let mut out: Vec<&'c Relation> = vec![];
     for pair in w.windows(2) {
-        if !matches!(pair[0].as_str(), "from" | "join" | "update" | "into" | "only") {
+        if !matches!(
+            pair[0].as_str(),
+            "from" | "join" | "update" | "into" | "only"
+        ) {
             continue;
         }
         let name = pair[1].as_str();
@@ -488,7 +494,10 @@ mod tests {
             normalise(Some("( company_id = current_company_id() )")),
             normalise(Some("(company_id = current_company_id())"))
         );
-        assert_ne!(normalise(Some("(a = 'x  y')")), normalise(Some("(a = 'x y')")));
+        assert_ne!(
+            normalise(Some("(a = 'x  y')")),
+            normalise(Some("(a = 'x y')"))
+        );
         assert_eq!(
             normalise(Some("(EXISTS ( SELECT 1\n   FROM m\n  WHERE (m.a = t.b)))")).unwrap(),
             "(EXISTS(SELECT 1 FROM m WHERE(m.a = t.b)))"

@@ -117,11 +117,19 @@ impl Rule for FunctionSearchPathMutable {
                 quote_ident(&f.name),
                 f.identity_args
             );
-            let kind = if f.kind == 'p' { "PROCEDURE" } else { "FUNCTION" };
+            let kind = if f.kind == 'p' {
+                "PROCEDURE"
+            } else {
+                "FUNCTION"
+            };
             out.push(
                 META.finding(format!(
                     "{} {} has no fixed search_path: {}",
-                    if f.kind == 'p' { "procedure" } else { "function" },
+                    if f.kind == 'p' {
+                        "procedure"
+                    } else {
+                        "function"
+                    },
                     f.signature(),
                     why
                 ))
@@ -158,7 +166,13 @@ mod tests {
     use dbaudit_catalog::builder::CatalogBuilder;
     use dbaudit_catalog::{Function, Grant};
 
-    fn func(name: &str, language: &str, definer: bool, config: &[&str], grants: &[&str]) -> Function {
+    fn func(
+        name: &str,
+        language: &str,
+        definer: bool,
+        config: &[&str],
+        grants: &[&str],
+    ) -> Function {
         Function {
             oid: 90000 + name.len() as u32,
             schema: "public".into(),
@@ -196,12 +210,28 @@ mod tests {
     fn severities_follow_the_risk() {
         let cat = CatalogBuilder::supabase()
             .with(|c| {
-                c.functions.push(func("definer_public", "plpgsql", true, &[], &["PUBLIC"]));
-                c.functions.push(func("definer_private", "sql", true, &[], &["postgres"]));
-                c.functions.push(func("trigger_fn", "plpgsql", false, &[], &["PUBLIC"]));
-                c.functions.push(func("inlinable", "sql", false, &[], &["PUBLIC"]));
-                c.functions.push(func("pinned", "sql", true, &["search_path=\"\""], &["PUBLIC"]));
-                c.functions.push(func("pinned_public", "plpgsql", true, &["search_path=public"], &["PUBLIC"]));
+                c.functions
+                    .push(func("definer_public", "plpgsql", true, &[], &["PUBLIC"]));
+                c.functions
+                    .push(func("definer_private", "sql", true, &[], &["postgres"]));
+                c.functions
+                    .push(func("trigger_fn", "plpgsql", false, &[], &["PUBLIC"]));
+                c.functions
+                    .push(func("inlinable", "sql", false, &[], &["PUBLIC"]));
+                c.functions.push(func(
+                    "pinned",
+                    "sql",
+                    true,
+                    &["search_path=\"\""],
+                    &["PUBLIC"],
+                ));
+                c.functions.push(func(
+                    "pinned_public",
+                    "plpgsql",
+                    true,
+                    &["search_path=public"],
+                    &["PUBLIC"],
+                ));
                 let mut managed = func("uid", "sql", false, &[], &["PUBLIC"]);
                 managed.schema = "auth".into();
                 c.functions.push(managed);
@@ -224,10 +254,15 @@ mod tests {
     fn without_api_roles_only_definer_functions() {
         let cat = CatalogBuilder::new()
             .with(|c| {
-                c.functions.push(func("definer", "plpgsql", true, &[], &["PUBLIC"]));
-                c.functions.push(func("plain", "plpgsql", false, &[], &["PUBLIC"]));
+                c.functions
+                    .push(func("definer", "plpgsql", true, &[], &["PUBLIC"]));
+                c.functions
+                    .push(func("plain", "plpgsql", false, &[], &["PUBLIC"]));
             })
             .build();
-        assert_eq!(severities(&cat), vec![("public.definer()".to_string(), Severity::Moderate)]);
+        assert_eq!(
+            severities(&cat),
+            vec![("public.definer()".to_string(), Severity::Moderate)]
+        );
     }
 }

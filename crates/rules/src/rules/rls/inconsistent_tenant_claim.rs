@@ -179,7 +179,9 @@ impl Rule for InconsistentTenantClaim {
                 for f in facts.exprs().filter(|f| !f.reads_user_metadata) {
                     for c in f.comparisons.iter().filter(|c| c.column == column) {
                         let s = match &c.against {
-                            Against::Claim { path } if path.first().map(String::as_str) != Some("user_metadata") => {
+                            Against::Claim { path }
+                                if path.first().map(String::as_str) != Some("user_metadata") =>
+                            {
                                 Source::Claim(path.join("."))
                             }
                             Against::Function { name }
@@ -220,16 +222,17 @@ impl Rule for InconsistentTenantClaim {
         let mut out = vec![];
         let mut reported: BTreeSet<Oid> = BTreeSet::new();
         for (p, sources) in &by_policy {
-            let odd: Vec<&Source> = sources
-                .iter()
-                .filter(|s| tie || !top.contains(s))
-                .collect();
+            let odd: Vec<&Source> = sources.iter().filter(|s| tie || !top.contains(s)).collect();
             if odd.is_empty() || !reported.insert(p.oid) {
                 continue;
             }
             // What most policies do instead (for a tie: the other sources).
             let others: Vec<&Source> = if tie {
-                counts.keys().copied().filter(|s| !sources.contains(s)).collect()
+                counts
+                    .keys()
+                    .copied()
+                    .filter(|s| !sources.contains(s))
+                    .collect()
             } else {
                 vec![majority]
             };
@@ -251,7 +254,8 @@ impl Rule for InconsistentTenantClaim {
                 Severity::Moderate
             };
             let other_count: usize = others.iter().map(|s| counts[*s].len()).sum();
-            let message = format!(
+            let message =
+                format!(
                 "policy \"{}\" on {}.{} takes the tenant from {}, while {} other polic{} take it \
                  from {} (e.g. {})",
                 p.name,
@@ -263,19 +267,20 @@ impl Rule for InconsistentTenantClaim {
                 others.iter().map(|s| s.describe()).collect::<Vec<_>>().join(" or "),
                 example
             );
-            let impact = if claims_disagree {
-                format!(
+            let impact =
+                if claims_disagree {
+                    format!(
                     "a token without {} makes this policy compare the tenant with NULL and deny \
                      everything; one that carries both can tie this table to a different tenant \
                      than the rest of the schema",
                     odd.iter().map(|s| s.describe()).collect::<Vec<_>>().join(" or ")
                 )
-            } else {
-                "the sources can disagree (a stale claim after a user changes organization, a \
+                } else {
+                    "the sources can disagree (a stale claim after a user changes organization, a \
                  helper reading another table): this table then follows a different tenant than \
                  the rest"
-                    .to_string()
-            };
+                        .to_string()
+                };
             let column = match ctx.tenancy.scope(p.table) {
                 Some(Scope::Direct { column }) => Some(column.as_str()),
                 _ => None,
@@ -344,16 +349,35 @@ mod tests {
 
     fn clinic(odd: &str) -> CatalogBuilder {
         let mut b = CatalogBuilder::supabase()
-            .table("public.organizations", &["id uuid not null", "name text not null"])
+            .table(
+                "public.organizations",
+                &["id uuid not null", "name text not null"],
+            )
             .pk("public.organizations", &["id"])
             .supabase_grants("public.organizations");
-        for t in ["agents", "contacts", "campaigns", "appointments", "calendar_connections"] {
+        for t in [
+            "agents",
+            "contacts",
+            "campaigns",
+            "appointments",
+            "calendar_connections",
+        ] {
             let q = format!("public.{t}");
-            let using = if t == "calendar_connections" { odd } else { GOOD };
+            let using = if t == "calendar_connections" {
+                odd
+            } else {
+                GOOD
+            };
             b = b
                 .table(&q, &["id uuid not null", "org_id uuid not null"])
                 .pk(&q, &["id"])
-                .fk(&q, &["org_id"], "public.organizations", &["id"], FkAction::Cascade)
+                .fk(
+                    &q,
+                    &["org_id"],
+                    "public.organizations",
+                    &["id"],
+                    FkAction::Cascade,
+                )
                 .supabase_grants(&q)
                 .rls(&q, true)
                 .policy(
@@ -381,8 +405,16 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].table.as_deref(), Some("calendar_connections"));
         assert_eq!(f[0].severity, Severity::High);
-        assert!(f[0].message.contains("JWT claim org_id"), "{}", f[0].message);
-        assert!(f[0].message.contains("JWT claim organization_id"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("JWT claim org_id"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].message.contains("JWT claim organization_id"),
+            "{}",
+            f[0].message
+        );
         let fix = &f[0].fix.as_ref().unwrap().sql;
         assert!(fix.contains("'organization_id'"), "{fix}");
     }
@@ -415,6 +447,47 @@ mod tests {
                         "\n  select nullif((select auth.jwt()) ->> 'organization_id', '')::uuid\n"
                             .into(),
                     ),
+                    comment: None,
+                })
+            })
+            .build();
+        assert!(run(&InconsistentTenantClaim, &cat).is_empty());
+    }
+
+    #[test]
+    fn membership_helper_and_inline_membership_are_one_source() {
+        let helper = "(org_id = current_org_id())";
+        let inline = "(org_id IN ( SELECT members.org_id\n   FROM members\n  WHERE (members.user_id = auth.uid())))";
+        let cat = clinic(inline)
+            .table(
+                "public.members",
+                &["org_id uuid not null", "user_id uuid not null"],
+            )
+            .with(|c| {
+                for p in c.policies.iter_mut() {
+                    if p.table_name != "calendar_connections" {
+                        p.using = Some(helper.into());
+                        p.with_check = Some(helper.into());
+                        p.functions = vec!["public.current_org_id".into()];
+                    } else {
+                        p.relations = vec!["public.members".into()];
+                    }
+                }
+                c.functions.push(dbaudit_catalog::Function {
+                    oid: 99998,
+                    schema: "public".into(),
+                    name: "current_org_id".into(),
+                    identity_args: String::new(),
+                    result: "uuid".into(),
+                    kind: 'f',
+                    language: "sql".into(),
+                    security_definer: true,
+                    volatility: 's',
+                    leakproof: false,
+                    config: vec![],
+                    owner: "postgres".into(),
+                    grants: vec![],
+                    source: Some("select org_id from members where user_id = auth.uid()".into()),
                     comment: None,
                 })
             })

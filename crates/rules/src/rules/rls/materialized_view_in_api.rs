@@ -67,7 +67,10 @@ impl Rule for MaterializedViewInApi {
                 continue;
             }
             let bases = base_relations(ctx, mv);
-            if bases.iter().any(|b| b.schema == "auth" && b.name == "users") {
+            if bases
+                .iter()
+                .any(|b| b.schema == "auth" && b.name == "users")
+            {
                 continue;
             }
             let protected: Vec<String> = bases
@@ -150,7 +153,11 @@ mod tests {
     #[test]
     fn matview_over_open_data_is_moderate_and_ungranted_is_fine() {
         let b = CatalogBuilder::supabase().table("public.plans", &["id uuid"]);
-        let b = mv(b, "public.plan_stats", &["public.plans"]).grant("public.plan_stats", "anon", &["SELECT"]);
+        let b = mv(b, "public.plan_stats", &["public.plans"]).grant(
+            "public.plan_stats",
+            "anon",
+            &["SELECT"],
+        );
         let cat = mv(b, "public.hidden", &["public.plans"]).build();
         let f = run(&MaterializedViewInApi, &cat);
         assert_eq!(f.len(), 1);

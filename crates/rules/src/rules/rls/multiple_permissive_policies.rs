@@ -13,7 +13,8 @@ pub static META: RuleMeta = RuleMeta {
     category: Category::Rls,
     default_severity: Severity::Low,
     source: RuleSource::Schema,
-    summary: "several permissive policies for the same role and command: each is evaluated for every row",
+    summary:
+        "several permissive policies for the same role and command: each is evaluated for every row",
     docs: r#"## What it does
 For each table and each API role, counts the permissive policies that apply to a command
 (SELECT, INSERT, UPDATE, DELETE; a `FOR ALL` policy counts for each). Tables where some role has
@@ -117,11 +118,7 @@ impl Rule for MultiplePermissivePolicies {
                 .iter()
                 .map(|cmd| {
                     let (names, roles) = &groups[cmd];
-                    format!(
-                        "{cmd} for {}: {}",
-                        roles.join(", "),
-                        quoted_list(names)
-                    )
+                    format!("{cmd} for {}: {}", roles.join(", "), quoted_list(names))
                 })
                 .collect();
             let most = groups.values().map(|(n, _)| n.len()).max().unwrap_or(2);
@@ -161,7 +158,10 @@ mod tests {
 
     fn table() -> CatalogBuilder {
         CatalogBuilder::supabase()
-            .table("public.documents", &["id uuid not null", "org_id uuid", "owner_id uuid"])
+            .table(
+                "public.documents",
+                &["id uuid not null", "org_id uuid", "owner_id uuid"],
+            )
             .supabase_grants("public.documents")
             .rls("public.documents", true)
     }
@@ -169,21 +169,61 @@ mod tests {
     #[test]
     fn two_select_policies_for_one_role_are_reported_once() {
         let cat = table()
-            .policy("public.documents", "owner reads", PolicyCommand::Select, &["authenticated"], Some("(owner_id = ( SELECT auth.uid() AS uid))"), None)
-            .policy("public.documents", "org manages", PolicyCommand::All, &["authenticated"], Some("(org_id = ( SELECT current_org_id() AS current_org_id))"), None)
+            .policy(
+                "public.documents",
+                "owner reads",
+                PolicyCommand::Select,
+                &["authenticated"],
+                Some("(owner_id = ( SELECT auth.uid() AS uid))"),
+                None,
+            )
+            .policy(
+                "public.documents",
+                "org manages",
+                PolicyCommand::All,
+                &["authenticated"],
+                Some("(org_id = ( SELECT current_org_id() AS current_org_id))"),
+                None,
+            )
             .build();
         let f = run(&MultiplePermissivePolicies, &cat);
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("SELECT for authenticated: \"org manages\", \"owner reads\""), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("SELECT for authenticated: \"org manages\", \"owner reads\""),
+            "{}",
+            f[0].message
+        );
         assert!(!f[0].message.contains("INSERT"));
     }
 
     #[test]
     fn different_commands_or_roles_are_not_reported() {
         let cat = table()
-            .policy("public.documents", "read", PolicyCommand::Select, &["authenticated"], Some("(owner_id = auth.uid())"), None)
-            .policy("public.documents", "insert", PolicyCommand::Insert, &["authenticated"], None, Some("(owner_id = auth.uid())"))
-            .policy("public.documents", "anon read", PolicyCommand::Select, &["anon"], Some("false"), None)
+            .policy(
+                "public.documents",
+                "read",
+                PolicyCommand::Select,
+                &["authenticated"],
+                Some("(owner_id = auth.uid())"),
+                None,
+            )
+            .policy(
+                "public.documents",
+                "insert",
+                PolicyCommand::Insert,
+                &["authenticated"],
+                None,
+                Some("(owner_id = auth.uid())"),
+            )
+            .policy(
+                "public.documents",
+                "anon read",
+                PolicyCommand::Select,
+                &["anon"],
+                Some("false"),
+                None,
+            )
             .build();
         assert!(run(&MultiplePermissivePolicies, &cat).is_empty());
     }
@@ -192,8 +232,22 @@ mod tests {
     fn redundant_pairs_are_left_to_redundant_policy() {
         let e = "(company_id = current_company_id())";
         let cat = table()
-            .policy("public.documents", "read", PolicyCommand::Select, &["authenticated"], Some(e), None)
-            .policy("public.documents", "manage", PolicyCommand::All, &["authenticated"], Some(e), Some(e))
+            .policy(
+                "public.documents",
+                "read",
+                PolicyCommand::Select,
+                &["authenticated"],
+                Some(e),
+                None,
+            )
+            .policy(
+                "public.documents",
+                "manage",
+                PolicyCommand::All,
+                &["authenticated"],
+                Some(e),
+                Some(e),
+            )
             .build();
         assert!(run(&MultiplePermissivePolicies, &cat).is_empty());
     }
@@ -201,8 +255,22 @@ mod tests {
     #[test]
     fn restrictive_policies_do_not_count() {
         let cat = table()
-            .policy("public.documents", "a", PolicyCommand::Select, &["authenticated"], Some("(owner_id = auth.uid())"), None)
-            .policy("public.documents", "b", PolicyCommand::Select, &["authenticated"], Some("(org_id IS NOT NULL)"), None)
+            .policy(
+                "public.documents",
+                "a",
+                PolicyCommand::Select,
+                &["authenticated"],
+                Some("(owner_id = auth.uid())"),
+                None,
+            )
+            .policy(
+                "public.documents",
+                "b",
+                PolicyCommand::Select,
+                &["authenticated"],
+                Some("(org_id IS NOT NULL)"),
+                None,
+            )
             .with(|c| c.policies.last_mut().unwrap().permissive = false)
             .build();
         assert!(run(&MultiplePermissivePolicies, &cat).is_empty());

@@ -111,7 +111,8 @@ impl Rule for PermissivePolicy {
                 continue;
             }
             let scope = ctx.tenancy.scope(rel.oid);
-            let tenant_scoped = matches!(scope, Some(Scope::Direct { .. } | Scope::ViaParent { .. }));
+            let tenant_scoped =
+                matches!(scope, Some(Scope::Direct { .. } | Scope::ViaParent { .. }));
             let root = matches!(scope, Some(Scope::Root));
             for p in ctx.index.policies(rel.oid) {
                 if !p.permissive {
@@ -155,7 +156,11 @@ impl Rule for PermissivePolicy {
                     continue;
                 }
                 let mut commands: Vec<&str> = open.iter().flat_map(|(_, w)| w.clone()).collect();
-                commands.sort_by_key(|c| ["SELECT", "INSERT", "UPDATE", "DELETE"].iter().position(|x| x == c));
+                commands.sort_by_key(|c| {
+                    ["SELECT", "INSERT", "UPDATE", "DELETE"]
+                        .iter()
+                        .position(|x| x == c)
+                });
                 commands.dedup();
                 let writes = commands.iter().any(|c| *c != "SELECT");
                 let anon = reaching.iter().any(|r| r == "anon");
@@ -197,10 +202,10 @@ impl Rule for PermissivePolicy {
                             phrases.push(match (*cmd, tenant_data) {
                                 ("INSERT", true) => "insert rows for any tenant".to_string(),
                                 ("INSERT", false) => "insert any row".to_string(),
-                                (_, true) => "move rows it can update into any tenant".to_string(),
-                                (_, false) => {
-                                    "give rows it can update any values".to_string()
+                                (_, true) => {
+                                    "move rows they can update into any tenant".to_string()
                                 }
+                                (_, false) => "give rows they can update any values".to_string(),
                             });
                         }
                     }
@@ -242,10 +247,14 @@ impl Rule for PermissivePolicy {
                     ),
                 };
                 // The project's own tenant check, when there is one, for the fix.
-                let column = ctx.tenancy.tenant_column(rel.oid).map(str::to_string).or_else(|| {
-                    root.then(|| "id".to_string())
-                });
-                let pattern = column.as_deref().and_then(|c| tenant_pattern(ctx, c, rel.oid));
+                let column = ctx
+                    .tenancy
+                    .tenant_column(rel.oid)
+                    .map(str::to_string)
+                    .or_else(|| root.then(|| "id".to_string()));
+                let pattern = column
+                    .as_deref()
+                    .and_then(|c| tenant_pattern(ctx, c, rel.oid));
                 let target = policy_target(p);
                 let replacement = pattern.clone().unwrap_or_else(|| {
                     "/* the caller's tenant or row owner, e.g. org_id = (select public.current_org_id()) */ false".to_string()
@@ -271,7 +280,11 @@ impl Rule for PermissivePolicy {
                     .evidence("clauses", clause_text)
                     .evidence(
                         "gate",
-                        if how == "is always true" { "always_true" } else { "signed_in" },
+                        if how == "is always true" {
+                            "always_true"
+                        } else {
+                            "signed_in"
+                        },
                     )
                     .evidence("opens", commands.clone())
                     .evidence(
@@ -303,7 +316,10 @@ mod tests {
     /// catalogue, and the project's helper.
     fn project() -> CatalogBuilder {
         let mut b = CatalogBuilder::supabase()
-            .table("public.companies", &["id uuid not null", "name text not null"])
+            .table(
+                "public.companies",
+                &["id uuid not null", "name text not null"],
+            )
             .pk("public.companies", &["id"])
             .supabase_grants("public.companies")
             .rls("public.companies", true)
@@ -327,12 +343,27 @@ mod tests {
                 Some("true"),
                 None,
             );
-        for t in ["contacts", "call_logs", "voicemail_logs", "notes", "invoices"] {
+        for t in [
+            "contacts",
+            "call_logs",
+            "voicemail_logs",
+            "notes",
+            "invoices",
+        ] {
             let q = format!("public.{t}");
             b = b
-                .table(&q, &["id uuid not null", "company_id uuid not null", "body text"])
+                .table(
+                    &q,
+                    &["id uuid not null", "company_id uuid not null", "body text"],
+                )
                 .pk(&q, &["id"])
-                .fk(&q, &["company_id"], "public.companies", &["id"], FkAction::Cascade)
+                .fk(
+                    &q,
+                    &["company_id"],
+                    "public.companies",
+                    &["id"],
+                    FkAction::Cascade,
+                )
                 .index(&q, &format!("{t}_company_idx"), &["company_id"])
                 .supabase_grants(&q)
                 .rls(&q, true)
@@ -362,13 +393,24 @@ mod tests {
             .build();
         let f = run(&PermissivePolicy, &cat);
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!(f[0].policy.as_deref(), Some("System can insert voicemail logs"));
-        assert!(f[0].message.contains("any signed-in user"), "{}", f[0].message);
+        assert_eq!(
+            f[0].policy.as_deref(),
+            Some("System can insert voicemail logs")
+        );
+        assert!(
+            f[0].message.contains("any signed-in user"),
+            "{}",
+            f[0].message
+        );
         let fix = &f[0].fix.as_ref().unwrap().sql;
-        assert!(fix.contains("DROP POLICY \"System can insert voicemail logs\" ON public.voicemail_logs"));
+        assert!(fix
+            .contains("DROP POLICY \"System can insert voicemail logs\" ON public.voicemail_logs"));
         assert!(ctx_tenancy_ready(&cat), "tenancy detects the root");
         assert_eq!(f[0].severity, Severity::Critical);
-        assert!(fix.contains("WITH CHECK ((company_id = current_company_id()))"), "{fix}");
+        assert!(
+            fix.contains("WITH CHECK ((company_id = current_company_id()))"),
+            "{fix}"
+        );
     }
 
     /// These tests rely on the tenancy model detecting the `companies` root.
@@ -417,7 +459,9 @@ mod tests {
         let f = run(&PermissivePolicy, &cat);
         assert!(ctx_tenancy_ready(&cat), "tenancy detects the root");
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("only checks that the caller is signed in"));
+        assert!(f[0]
+            .message
+            .contains("only checks that the caller is signed in"));
     }
 
     #[test]
@@ -440,7 +484,11 @@ mod tests {
                 None,
             )
             .with(|c| {
-                let p = c.policies.iter_mut().find(|p| p.name == "restrictive true").unwrap();
+                let p = c
+                    .policies
+                    .iter_mut()
+                    .find(|p| p.name == "restrictive true")
+                    .unwrap();
                 p.permissive = false;
             })
             .table("public.audit", &["id uuid not null"])
@@ -473,7 +521,16 @@ mod tests {
             .build();
         let f = run(&PermissivePolicy, &cat);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].evidence["clauses"], serde_json::json!(["WITH CHECK (true)"]));
+        assert_eq!(
+            f[0].evidence["clauses"],
+            serde_json::json!(["WITH CHECK (true)"])
+        );
+        assert!(
+            f[0].message
+                .contains("move rows they can update into any tenant"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

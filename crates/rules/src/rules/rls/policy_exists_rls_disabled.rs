@@ -113,15 +113,18 @@ mod tests {
     use dbaudit_catalog::PolicyCommand;
 
     fn with_policy(b: CatalogBuilder) -> CatalogBuilder {
-        b.table("public.invoices", &["id uuid not null", "org_id uuid not null"])
-            .policy(
-                "public.invoices",
-                "org members read invoices",
-                PolicyCommand::Select,
-                &["authenticated"],
-                Some("(org_id = current_org_id())"),
-                None,
-            )
+        b.table(
+            "public.invoices",
+            &["id uuid not null", "org_id uuid not null"],
+        )
+        .policy(
+            "public.invoices",
+            "org members read invoices",
+            PolicyCommand::Select,
+            &["authenticated"],
+            Some("(org_id = current_org_id())"),
+            None,
+        )
     }
 
     #[test]
@@ -130,7 +133,12 @@ mod tests {
         let f = run(&PolicyExistsRlsDisabled, &cat);
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("\"org members read invoices\""));
-        assert!(f[0].fix.as_ref().unwrap().sql.contains("ENABLE ROW LEVEL SECURITY"));
+        assert!(f[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .sql
+            .contains("ENABLE ROW LEVEL SECURITY"));
     }
 
     #[test]

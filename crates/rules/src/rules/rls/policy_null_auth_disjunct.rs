@@ -139,10 +139,20 @@ mod tests {
 
     fn table(roles: &[&str], using: &str) -> dbaudit_catalog::Catalog {
         CatalogBuilder::supabase()
-            .table("public.projects", &["id uuid not null", "org_id uuid not null"])
+            .table(
+                "public.projects",
+                &["id uuid not null", "org_id uuid not null"],
+            )
             .supabase_grants("public.projects")
             .rls("public.projects", true)
-            .policy("public.projects", "read projects", PolicyCommand::Select, roles, Some(using), None)
+            .policy(
+                "public.projects",
+                "read projects",
+                PolicyCommand::Select,
+                roles,
+                Some(using),
+                None,
+            )
             .build()
     }
 
@@ -165,12 +175,18 @@ mod tests {
     fn null_checks_on_columns_are_fine() {
         let f = run(
             &PolicyNullAuthDisjunct,
-            &table(&[], "((org_id IS NULL) OR (org_id = ( SELECT auth_org_id() AS auth_org_id)))"),
+            &table(
+                &[],
+                "((org_id IS NULL) OR (org_id = ( SELECT auth_org_id() AS auth_org_id)))",
+            ),
         );
         assert!(f.is_empty());
         let f = run(
             &PolicyNullAuthDisjunct,
-            &table(&[], "((auth.uid() IS NOT NULL) AND (org_id = ( SELECT auth_org_id() AS x)))"),
+            &table(
+                &[],
+                "((auth.uid() IS NOT NULL) AND (org_id = ( SELECT auth_org_id() AS x)))",
+            ),
         );
         assert!(f.is_empty());
     }

@@ -63,9 +63,9 @@ impl Rule for PolicyUsesUserMetadata {
             .iter()
             .filter(|f| {
                 f.language == "sql"
-                    && f.source.as_deref().is_some_and(|s| {
-                        analyse_sql_body(s).is_some_and(|b| b.reads_user_metadata)
-                    })
+                    && f.source
+                        .as_deref()
+                        .is_some_and(|s| analyse_sql_body(s).is_some_and(|b| b.reads_user_metadata))
             })
             .map(|f| format!("{}.{}", f.schema, f.name))
             .collect();
@@ -119,7 +119,8 @@ impl Rule for PolicyUsesUserMetadata {
                     reads.join("; ")
                 );
                 let text = |t: &Option<String>| {
-                    t.as_deref().map(|t| t.replace("'user_metadata'", "'app_metadata'"))
+                    t.as_deref()
+                        .map(|t| t.replace("'user_metadata'", "'app_metadata'"))
                 };
                 let mut alter = format!("ALTER POLICY {}", super::common::policy_target(p));
                 if let Some(u) = text(&p.using) {
@@ -166,7 +167,10 @@ mod tests {
 
     fn agents(using: &str) -> CatalogBuilder {
         CatalogBuilder::supabase()
-            .table("public.agents", &["id uuid not null", "org_id uuid not null"])
+            .table(
+                "public.agents",
+                &["id uuid not null", "org_id uuid not null"],
+            )
             .supabase_grants("public.agents")
             .rls("public.agents", true)
             .policy(
@@ -184,7 +188,11 @@ mod tests {
         let f = run(&PolicyUsesUserMetadata, &agents(UM).build());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Critical);
-        assert!(f[0].message.contains("claim user_metadata.organization_id"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("claim user_metadata.organization_id"),
+            "{}",
+            f[0].message
+        );
         assert!(f[0].fix.as_ref().unwrap().sql.contains("'app_metadata'"));
     }
 

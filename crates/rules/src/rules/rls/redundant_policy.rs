@@ -110,7 +110,10 @@ impl Rule for RedundantPolicy {
                         .evidence("roles", n.roles.clone())
                         .evidence("using", n.using.clone())
                         .evidence("with_check", n.with_check.clone())
-                        .fix(format!("DROP POLICY {};", policy_target(n)), FixSafety::Safe),
+                        .fix(
+                            format!("DROP POLICY {};", policy_target(n)),
+                            FixSafety::Safe,
+                        ),
                 );
             }
         }
@@ -129,7 +132,10 @@ mod tests {
 
     fn table() -> CatalogBuilder {
         CatalogBuilder::supabase()
-            .table("public.follow_up_queue", &["id uuid not null", "company_id uuid not null"])
+            .table(
+                "public.follow_up_queue",
+                &["id uuid not null", "company_id uuid not null"],
+            )
             .supabase_grants("public.follow_up_queue")
             .rls("public.follow_up_queue", true)
     }
@@ -157,9 +163,20 @@ mod tests {
             .build();
         let f = run(&RedundantPolicy, &cat);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].policy.as_deref(), Some("follow_up_queue: company read"));
-        assert_eq!(f[0].evidence["covered_by"], "follow_up_queue: company manage");
-        assert!(f[0].fix.as_ref().unwrap().sql.starts_with("DROP POLICY \"follow_up_queue: company read\""));
+        assert_eq!(
+            f[0].policy.as_deref(),
+            Some("follow_up_queue: company read")
+        );
+        assert_eq!(
+            f[0].evidence["covered_by"],
+            "follow_up_queue: company manage"
+        );
+        assert!(f[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .sql
+            .starts_with("DROP POLICY \"follow_up_queue: company read\""));
     }
 
     #[test]

@@ -103,7 +103,11 @@ impl Rule for RlsAuthInitplan {
                     rel.qualified(),
                     shown.join(", "),
                     clauses.join(" and "),
-                    if calls.len() == 1 { "it would" } else { "they would" }
+                    if calls.len() == 1 {
+                        "it would"
+                    } else {
+                        "they would"
+                    }
                 );
                 let mut alter = format!("ALTER POLICY {}", policy_target(p));
                 let mut rewritten = false;
@@ -150,7 +154,14 @@ mod tests {
 
     fn table(using: &str, with_check: Option<&str>) -> CatalogBuilder {
         CatalogBuilder::supabase()
-            .table("public.contacts", &["id uuid not null", "company_id uuid not null", "user_id uuid"])
+            .table(
+                "public.contacts",
+                &[
+                    "id uuid not null",
+                    "company_id uuid not null",
+                    "user_id uuid",
+                ],
+            )
             .supabase_grants("public.contacts")
             .rls("public.contacts", true)
             .policy(
@@ -191,7 +202,10 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Moderate);
         let fix = &f[0].fix.as_ref().unwrap().sql;
-        assert!(fix.contains("USING ((user_id = (SELECT auth.uid())))"), "{fix}");
+        assert!(
+            fix.contains("USING ((user_id = (SELECT auth.uid())))"),
+            "{fix}"
+        );
     }
 
     #[test]
@@ -211,10 +225,20 @@ mod tests {
         let cat = table(e, Some(e)).with(|c| helper(c, 's')).build();
         let f = run(&RlsAuthInitplan, &cat);
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert!(f[0].message.contains("public.current_company_id()"), "{}", f[0].message);
-        assert_eq!(f[0].evidence["clauses"], serde_json::json!(["USING", "WITH CHECK"]));
+        assert!(
+            f[0].message.contains("public.current_company_id()"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(
+            f[0].evidence["clauses"],
+            serde_json::json!(["USING", "WITH CHECK"])
+        );
         let fix = &f[0].fix.as_ref().unwrap().sql;
-        assert!(fix.contains("WITH CHECK ((company_id = (SELECT current_company_id())))"), "{fix}");
+        assert!(
+            fix.contains("WITH CHECK ((company_id = (SELECT current_company_id())))"),
+            "{fix}"
+        );
     }
 
     #[test]
@@ -238,7 +262,14 @@ mod tests {
         let cat = CatalogBuilder::supabase()
             .table("public.t", &["id uuid", "user_id uuid"])
             .rls("public.t", true)
-            .policy("public.t", "svc", PolicyCommand::All, &["service_role"], Some("(user_id = auth.uid())"), None)
+            .policy(
+                "public.t",
+                "svc",
+                PolicyCommand::All,
+                &["service_role"],
+                Some("(user_id = auth.uid())"),
+                None,
+            )
             .build();
         assert!(run(&RlsAuthInitplan, &cat).is_empty());
     }

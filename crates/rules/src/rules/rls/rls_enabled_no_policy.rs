@@ -124,14 +124,19 @@ mod tests {
     #[test]
     fn exposed_table_with_rls_and_no_policy_is_reported_as_info() {
         let cat = CatalogBuilder::supabase()
-            .table("public.webhook_events", &["id bigint not null", "payload jsonb"])
+            .table(
+                "public.webhook_events",
+                &["id bigint not null", "payload jsonb"],
+            )
             .supabase_grants("public.webhook_events")
             .rls("public.webhook_events", true)
             .build();
         let f = run(&RlsEnabledNoPolicy, &cat);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Info);
-        assert!(f[0].message.contains("every query by anon, authenticated is denied"));
+        assert!(f[0]
+            .message
+            .contains("every query by anon, authenticated is denied"));
     }
 
     #[test]
@@ -150,7 +155,14 @@ mod tests {
         let cat = CatalogBuilder::supabase()
             .table("public.a", &["id uuid"])
             .rls("public.a", true)
-            .policy("public.a", "p", PolicyCommand::Select, &["authenticated"], Some("true"), None)
+            .policy(
+                "public.a",
+                "p",
+                PolicyCommand::Select,
+                &["authenticated"],
+                Some("true"),
+                None,
+            )
             .table("public.b", &["id uuid"])
             .build();
         assert!(run(&RlsEnabledNoPolicy, &cat).is_empty());

@@ -21,7 +21,8 @@ Finds SECURITY DEFINER functions of the project in a schema the API roles can us
 serves them as `/rest/v1/rpc/<name>`), executable by an API role or `PUBLIC` (the default for
 every new function), whose body reads or writes tenant data: a table named after FROM, JOIN,
 UPDATE or INTO that is tenant-scoped or the tenant root (when no tenancy was detected: any table
-with row-level security). Trigger functions are left out (they cannot be called directly).
+with row-level security). Trigger functions and procedures are left out: the API cannot call
+them.
 
 How bad it is depends on whether the body looks at the caller:
 
@@ -98,8 +99,9 @@ impl Rule for SecurityDefinerFunctionExposed {
             .collect();
         let mut out = vec![];
         for f in &ctx.catalog.functions {
+            // Procedures cannot be called through PostgREST.
             if !f.security_definer
-                || !matches!(f.kind, 'f' | 'p')
+                || f.kind != 'f'
                 || !ctx.settings.audits_schema(&f.schema, &ctx.index)
             {
                 continue;
@@ -143,7 +145,10 @@ impl Rule for SecurityDefinerFunctionExposed {
                 (false, _, _) => Severity::High,
             };
             let names: Vec<String> = tables.iter().map(|t| t.qualified()).collect();
-            let public = f.grants.iter().any(|g| g.grantee == "PUBLIC" && g.privilege == "EXECUTE");
+            let public = f
+                .grants
+                .iter()
+                .any(|g| g.grantee == "PUBLIC" && g.privilege == "EXECUTE");
             let message = format!(
                 "SECURITY DEFINER function {} can be called through the API by {}{} and reads \
                  or writes {} as its owner ({}), bypassing row-level security{}",
@@ -221,14 +226,20 @@ mod tests {
             leakproof: false,
             config: vec!["search_path=\"\"".into()],
             owner: "postgres".into(),
-            grants: ["PUBLIC", "anon", "authenticated", "postgres", "service_role"]
-                .iter()
-                .map(|g| Grant {
-                    grantee: g.to_string(),
-                    privilege: "EXECUTE".into(),
-                    grantable: false,
-                })
-                .collect(),
+            grants: [
+                "PUBLIC",
+                "anon",
+                "authenticated",
+                "postgres",
+                "service_role",
+            ]
+            .iter()
+            .map(|g| Grant {
+                grantee: g.to_string(),
+                privilege: "EXECUTE".into(),
+                grantable: false,
+            })
+            .collect(),
             source: Some(source.into()),
             comment: None,
         }
@@ -238,15 +249,42 @@ mod tests {
         CatalogBuilder::supabase()
             .table("public.companies", &["id uuid not null"])
             .pk("public.companies", &["id"])
-            .table("public.users", &["id uuid not null", "company_id uuid not null"])
+            .table(
+                "public.users",
+                &["id uuid not null", "company_id uuid not null"],
+            )
             .pk("public.users", &["id"])
-            .fk("public.users", &["company_id"], "public.companies", &["id"], FkAction::Cascade)
+            .fk(
+                "public.users",
+                &["company_id"],
+                "public.companies",
+                &["id"],
+                FkAction::Cascade,
+            )
             .rls("public.users", true)
-            .table("public.call_logs", &["id uuid not null", "company_id uuid not null"])
-            .fk("public.call_logs", &["company_id"], "public.companies", &["id"], FkAction::Cascade)
+            .table(
+                "public.call_logs",
+                &["id uuid not null", "company_id uuid not null"],
+            )
+            .fk(
+                "public.call_logs",
+                &["company_id"],
+                "public.companies",
+                &["id"],
+                FkAction::Cascade,
+            )
             .rls("public.call_logs", true)
-            .table("public.contacts", &["id uuid not null", "company_id uuid not null"])
-            .fk("public.contacts", &["company_id"], "public.companies", &["id"], FkAction::Cascade)
+            .table(
+                "public.contacts",
+                &["id uuid not null", "company_id uuid not null"],
+            )
+            .fk(
+                "public.contacts",
+                &["company_id"],
+                "public.companies",
+                &["id"],
+                FkAction::Cascade,
+            )
             .rls("public.contacts", true)
             .policy(
                 "public.call_logs",
@@ -296,6 +334,23 @@ mod tests {
     }
 
     #[test]
+    fn membership_check_with_arguments_used_by_policies_is_the_normal_pattern() {
+        let cat = project()
+            .with(|c| {
+                c.policies[0].functions.push("public.is_member".into());
+                c.functions.push(func(
+                    "is_member",
+                    "p_company uuid",
+                    "boolean",
+                    "select exists (select 1 from public.users u where u.company_id = p_company and u.id = auth.uid())",
+                    true,
+                ))
+            })
+            .build();
+        assert!(run(&SecurityDefinerFunctionExposed, &cat).is_empty());
+    }
+
+    #[test]
     fn caller_checking_function_with_arguments_is_moderate() {
         let cat = project()
             .with(|c| {
@@ -319,12 +374,38 @@ mod tests {
     fn invoker_trigger_revoked_and_unrelated_functions_are_not_reported() {
         let cat = project()
             .with(|c| {
-                c.functions.push(func("stats", "", "json", "select count(*) from public.call_logs", false));
-                c.functions.push(func("touch", "", "trigger", "begin update public.call_logs set x = 1; return new; end;", true));
-                let mut revoked = func("admin_stats", "", "json", "select count(*) from public.call_logs", true);
-                revoked.grants.retain(|g| g.grantee == "postgres" || g.grantee == "service_role");
+                c.functions.push(func(
+                    "stats",
+                    "",
+                    "json",
+                    "select count(*) from public.call_logs",
+                    false,
+                ));
+                c.functions.push(func(
+                    "touch",
+                    "",
+                    "trigger",
+                    "begin update public.call_logs set x = 1; return new; end;",
+                    true,
+                ));
+                let mut revoked = func(
+                    "admin_stats",
+                    "",
+                    "json",
+                    "select count(*) from public.call_logs",
+                    true,
+                );
+                revoked
+                    .grants
+                    .retain(|g| g.grantee == "postgres" || g.grantee == "service_role");
                 c.functions.push(revoked);
-                c.functions.push(func("plans", "", "json", "select 1 -- from public.call_logs\n", true));
+                c.functions.push(func(
+                    "plans",
+                    "",
+                    "json",
+                    "select 1 -- from public.call_logs\n",
+                    true,
+                ));
             })
             .build();
         assert!(run(&SecurityDefinerFunctionExposed, &cat).is_empty());

@@ -120,7 +120,10 @@ impl Rule for TenantPolicyMissingTenantCheck {
                 let caller_only = bad.iter().all(|c| c.facts.gate == Gate::Caller);
                 let writes = bad.iter().any(|c| {
                     c.name == "WITH CHECK"
-                        || matches!(p.command, PolicyCommand::Update | PolicyCommand::Delete | PolicyCommand::All)
+                        || matches!(
+                            p.command,
+                            PolicyCommand::Update | PolicyCommand::Delete | PolicyCommand::All
+                        )
                 });
                 let (severity, why) = if membership_like {
                     (
@@ -139,10 +142,9 @@ impl Rule for TenantPolicyMissingTenantCheck {
                     let mut what: Vec<String> = bad
                         .iter()
                         .flat_map(|c| c.facts.functions.iter().map(|f| format!("{f}()")))
-                        .chain(
-                            bad.iter()
-                                .flat_map(|c| c.facts.claims.iter().map(|x| format!("claim {}", x.key()))),
-                        )
+                        .chain(bad.iter().flat_map(|c| {
+                            c.facts.claims.iter().map(|x| format!("claim {}", x.key()))
+                        }))
                         .collect();
                     what.dedup();
                     (
@@ -230,7 +232,9 @@ impl Rule for TenantPolicyMissingTenantCheck {
                         .evidence(
                             "comparisons",
                             serde_json::to_value(
-                                bad.iter().flat_map(|c| c.facts.comparisons.iter()).collect::<Vec<_>>(),
+                                bad.iter()
+                                    .flat_map(|c| c.facts.comparisons.iter())
+                                    .collect::<Vec<_>>(),
                             )
                             .unwrap_or_default(),
                         )
@@ -253,18 +257,44 @@ mod tests {
         let mut b = CatalogBuilder::supabase()
             .table("public.organizations", &["id uuid not null", "name text"])
             .pk("public.organizations", &["id"])
-            .table("public.members", &["org_id uuid not null", "user_id uuid not null"])
-            .fk("public.members", &["org_id"], "public.organizations", &["id"], FkAction::Cascade)
-            .fk("public.members", &["user_id"], "auth.users", &["id"], FkAction::Cascade);
+            .table(
+                "public.members",
+                &["org_id uuid not null", "user_id uuid not null"],
+            )
+            .fk(
+                "public.members",
+                &["org_id"],
+                "public.organizations",
+                &["id"],
+                FkAction::Cascade,
+            )
+            .fk(
+                "public.members",
+                &["user_id"],
+                "auth.users",
+                &["id"],
+                FkAction::Cascade,
+            );
         for t in ["documents", "projects", "contacts", "calls"] {
             let q = format!("public.{t}");
             b = b
                 .table(
                     &q,
-                    &["id uuid not null", "org_id uuid not null", "owner_id uuid", "status text"],
+                    &[
+                        "id uuid not null",
+                        "org_id uuid not null",
+                        "owner_id uuid",
+                        "status text",
+                    ],
                 )
                 .pk(&q, &["id"])
-                .fk(&q, &["org_id"], "public.organizations", &["id"], FkAction::Cascade)
+                .fk(
+                    &q,
+                    &["org_id"],
+                    "public.organizations",
+                    &["id"],
+                    FkAction::Cascade,
+                )
                 .supabase_grants(&q)
                 .rls(&q, true)
                 .policy(
@@ -276,16 +306,29 @@ mod tests {
                     None,
                 );
         }
-        b.table("public.messages", &["id uuid not null", "project_id uuid not null", "body text"])
-            .fk("public.messages", &["project_id"], "public.projects", &["id"], FkAction::Cascade)
-            .supabase_grants("public.messages")
-            .rls("public.messages", true)
+        b.table(
+            "public.messages",
+            &["id uuid not null", "project_id uuid not null", "body text"],
+        )
+        .fk(
+            "public.messages",
+            &["project_id"],
+            "public.projects",
+            &["id"],
+            FkAction::Cascade,
+        )
+        .supabase_grants("public.messages")
+        .rls("public.messages", true)
     }
 
     fn ready(cat: &dbaudit_catalog::Catalog) -> bool {
         let s = crate::Settings::default();
         Context::new(cat, &s, &[]).tenancy.is_tenant_scoped(
-            cat.relations.iter().find(|r| r.name == "documents").unwrap().oid,
+            cat.relations
+                .iter()
+                .find(|r| r.name == "documents")
+                .unwrap()
+                .oid,
         )
     }
 
@@ -306,7 +349,11 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].policy.as_deref(), Some("members read"));
         assert_eq!(f[0].severity, Severity::Critical);
-        assert!(f[0].message.contains("never refers to the row"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("never refers to the row"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -331,9 +378,18 @@ mod tests {
             .build();
         assert!(ready(&cat), "tenancy detects the root");
         let f = run(&TenantPolicyMissingTenantCheck, &cat);
-        let sev: Vec<_> = f.iter().map(|f| (f.table.clone().unwrap(), f.severity)).collect();
-        assert!(sev.contains(&("contacts".into(), Severity::High)), "{sev:?}");
-        assert!(sev.contains(&("calls".into(), Severity::Critical)), "{sev:?}");
+        let sev: Vec<_> = f
+            .iter()
+            .map(|f| (f.table.clone().unwrap(), f.severity))
+            .collect();
+        assert!(
+            sev.contains(&("contacts".into(), Severity::High)),
+            "{sev:?}"
+        );
+        assert!(
+            sev.contains(&("calls".into(), Severity::Critical)),
+            "{sev:?}"
+        );
     }
 
     #[test]

@@ -56,9 +56,16 @@ fn filters_on_caller(def: &str) -> bool {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    ["auth.uid(", "auth.jwt(", "auth.email(", "request.jwt.claim", "current_user", "session_user"]
-        .iter()
-        .any(|k| compact.contains(k))
+    [
+        "auth.uid(",
+        "auth.jwt(",
+        "auth.email(",
+        "request.jwt.claim",
+        "current_user",
+        "session_user",
+    ]
+    .iter()
+    .any(|k| compact.contains(k))
 }
 
 impl Rule for ViewBypassesRls {
@@ -119,7 +126,9 @@ impl Rule for ViewBypassesRls {
                 roles.join(", ")
             );
             if own_filter {
-                message.push_str("; the view filters on the caller itself, which is then the only barrier");
+                message.push_str(
+                    "; the view filters on the caller itself, which is then the only barrier",
+                );
             }
             let impact = if own_filter {
                 "whatever the view's own filter lets through is readable, regardless of the \
@@ -135,7 +144,9 @@ impl Rule for ViewBypassesRls {
                  tables' policies say"
                     .to_string()
             };
-            let fix = if ctx.catalog.server_version_num >= 150000 || ctx.catalog.server_version_num == 0 {
+            let fix = if ctx.catalog.server_version_num >= 150000
+                || ctx.catalog.server_version_num == 0
+            {
                 format!(
                     "ALTER VIEW {} SET (security_invoker = true);",
                     qualify(&view.schema, &view.name)
@@ -155,7 +166,10 @@ impl Rule for ViewBypassesRls {
                     .evidence("owner", view.owner.clone())
                     .evidence("security_invoker", false)
                     .evidence("rls_tables", names.clone())
-                    .evidence("api_roles", serde_json::to_value(&exposure.roles).unwrap_or_default())
+                    .evidence(
+                        "api_roles",
+                        serde_json::to_value(&exposure.roles).unwrap_or_default(),
+                    )
                     .evidence("filters_on_caller", own_filter)
                     .fix(fix, FixSafety::Review),
             );
@@ -172,7 +186,10 @@ mod tests {
 
     fn base() -> CatalogBuilder {
         CatalogBuilder::supabase()
-            .table("public.call_logs", &["id uuid not null", "company_id uuid not null"])
+            .table(
+                "public.call_logs",
+                &["id uuid not null", "company_id uuid not null"],
+            )
             .supabase_grants("public.call_logs")
             .rls("public.call_logs", true)
     }
@@ -180,13 +197,22 @@ mod tests {
     #[test]
     fn definer_view_over_rls_table_is_reported() {
         let cat = base()
-            .view("public.call_stats", &["company_id uuid"], &["public.call_logs"])
+            .view(
+                "public.call_stats",
+                &["company_id uuid"],
+                &["public.call_logs"],
+            )
             .supabase_grants("public.call_stats")
             .build();
         let f = run(&ViewBypassesRls, &cat);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Critical);
-        assert!(f[0].fix.as_ref().unwrap().sql.contains("security_invoker = true"));
+        assert!(f[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .sql
+            .contains("security_invoker = true"));
     }
 
     #[test]
