@@ -53,11 +53,19 @@ async fn main() -> Result<()> {
         c.stop().await?;
     }
     let t = Instant::now();
-    let c = Cluster::start(ClusterOptions { supabase: true, ..ClusterOptions::default() }).await?;
+    let c = Cluster::start(ClusterOptions {
+        supabase: true,
+        ..ClusterOptions::default()
+    })
+    .await?;
     let cold_supabase = t.elapsed();
     c.stop().await?;
     let t = Instant::now();
-    let c = Cluster::start(ClusterOptions { supabase: true, ..ClusterOptions::default() }).await?;
+    let c = Cluster::start(ClusterOptions {
+        supabase: true,
+        ..ClusterOptions::default()
+    })
+    .await?;
     let warm_supabase = t.elapsed();
     c.stop().await?;
 
@@ -108,29 +116,48 @@ async fn main() -> Result<()> {
     let mut load_rules = vec![];
     let mut counts = (0, 0, 0, 0);
     for _ in 0..runs {
-        big.batch_execute("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+        // A fresh connection per run, as an audit has.
         let t = Instant::now();
-        let cat = dbaudit_catalog::load(&big, &LoadOptions::default()).await?;
+        let conn = cluster.connect("big").await?;
+        conn.batch_execute("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        let cat = dbaudit_catalog::load(&conn, &LoadOptions::default()).await?;
         let l = t.elapsed();
         let settings = Settings::default();
         let ctx = RuleContext::new(&cat, &settings, &[]);
         let findings = dbaudit_rules::run_all(&ctx);
         load_rules.push(t.elapsed());
         load.push(l);
-        big.batch_execute("ROLLBACK").await?;
+        conn.batch_execute("ROLLBACK").await?;
         counts = (
             cat.relations.len(),
             cat.relations.iter().map(|r| r.columns.len()).sum::<usize>(),
-            cat.constraints.iter().filter(|c| c.foreign_key.is_some()).count(),
+            cat.constraints
+                .iter()
+                .filter(|c| c.foreign_key.is_some())
+                .count(),
             cat.policies.len(),
         );
         std::hint::black_box(findings);
     }
     // Where the rule time goes: the derived models, then each rule.
-    big.batch_execute("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+    big.batch_execute("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
     let cat = dbaudit_catalog::load(&big, &LoadOptions::default()).await?;
     big.batch_execute("ROLLBACK").await?;
     let settings = Settings::default();
+    let t = Instant::now();
+    let ix = dbaudit_catalog::CatalogIndex::new(&cat);
+    let policy_analysis = dbaudit_rules::analysis::policy::PolicyAnalysis::analyse(&ix);
+    let policies_time = t.elapsed();
+    let t = Instant::now();
+    let exposure = dbaudit_rules::analysis::exposure::Exposure::analyse(&ix, &settings);
+    let exposure_time = t.elapsed();
+    let t = Instant::now();
+    let tenancy =
+        dbaudit_rules::analysis::tenancy::Tenancy::analyse(&ix, &settings, &policy_analysis);
+    let tenancy_time = t.elapsed();
+    std::hint::black_box((policy_analysis, exposure, tenancy));
     let t = Instant::now();
     let ctx = RuleContext::new(&cat, &settings, &[]);
     let analysis = t.elapsed();
@@ -142,18 +169,43 @@ async fn main() -> Result<()> {
             (t.elapsed(), r.meta().name, n)
         })
         .collect();
-    per_rule.sort_by(|a, b| b.0.cmp(&a.0));
+    per_rule.sort_by_key(|r| std::cmp::Reverse(r.0));
     drop(big);
     drop(client);
     cluster.stop().await?;
 
-    println!("dbaudit benchmarks ({} CPUs)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "dbaudit benchmarks ({} CPUs)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     println!("{:<58} {:>10}  target", "measure", "result");
-    println!("{:<58} {:>10}  -", "cluster start, cold (initdb + template)", ms(cold));
-    println!("{:<58} {:>10}  < 1 s", format!("cluster start, warm (median of {runs})"), ms(median(warm)));
-    println!("{:<58} {:>10}  -", "cluster start with Supabase env, cold", ms(cold_supabase));
-    println!("{:<58} {:>10}  < 1 s", "cluster start with Supabase env, warm", ms(warm_supabase));
-    println!("{:<58} {:>10}  < 3 s", "apply 100 migration files", ms(apply_100));
+    println!(
+        "{:<58} {:>10}  -",
+        "cluster start, cold (initdb + template)",
+        ms(cold)
+    );
+    println!(
+        "{:<58} {:>10}  < 1 s",
+        format!("cluster start, warm (median of {runs})"),
+        ms(median(warm))
+    );
+    println!(
+        "{:<58} {:>10}  -",
+        "cluster start with Supabase env, cold",
+        ms(cold_supabase)
+    );
+    println!(
+        "{:<58} {:>10}  < 1 s",
+        "cluster start with Supabase env, warm",
+        ms(warm_supabase)
+    );
+    println!(
+        "{:<58} {:>10}  < 3 s",
+        "apply 100 migration files",
+        ms(apply_100)
+    );
     println!(
         "{:<58} {:>10}  -",
         format!("build synthetic schema ({tables} tables)"),
@@ -161,11 +213,25 @@ async fn main() -> Result<()> {
     );
     println!(
         "{:<58} {:>10}  -",
-        format!("catalog load ({} rel, {} cols, {} FKs, {} policies)", counts.0, counts.1, counts.2, counts.3),
+        format!(
+            "catalog load ({} rel, {} cols, {} FKs, {} policies)",
+            counts.0, counts.1, counts.2, counts.3
+        ),
         ms(median(load))
     );
-    println!("{:<58} {:>10}  < 1 s", "catalog load + all schema rules", ms(median(load_rules)));
-    println!("  derived models (exposure, policies, tenancy, relationships, delete paths): {}", ms(analysis));
+    println!(
+        "{:<58} {:>10}  < 1 s",
+        "catalog load + all schema rules",
+        ms(median(load_rules))
+    );
+    println!(
+        "  derived models (exposure, policies, tenancy, relationships, delete paths): {}",
+        ms(analysis)
+    );
+    println!(
+        "    of which policy expression analysis: {}",
+        ms(policies_time)
+    );
     for (d, name, n) in per_rule.iter().take(6) {
         println!("  {name:<40} {:>8}  {n} findings", ms(*d));
     }
@@ -174,7 +240,14 @@ async fn main() -> Result<()> {
 
 /// One small, realistic migration: a tenant table with an FK, an index and a policy.
 fn migration(i: usize) -> String {
-    let parent = if i == 0 { String::new() } else { format!("  parent_id bigint references public.t{:03}(id) on delete cascade,\n", i - 1) };
+    let parent = if i == 0 {
+        String::new()
+    } else {
+        format!(
+            "  parent_id bigint references public.t{:03}(id) on delete cascade,\n",
+            i - 1
+        )
+    };
     format!(
         "create table public.t{i:03} (\n  id bigint generated always as identity primary key,\n  org_id uuid not null,\n{parent}  name text not null,\n  created_at timestamptz not null default now()\n);\n\
          create index t{i:03}_org_idx on public.t{i:03} (org_id);\n\

@@ -122,7 +122,13 @@ impl CatalogBuilder {
         self.next_oid
     }
 
-    pub fn role_with(mut self, name: &str, superuser: bool, bypass_rls: bool, member_of: &[&str]) -> Self {
+    pub fn role_with(
+        mut self,
+        name: &str,
+        superuser: bool,
+        bypass_rls: bool,
+        member_of: &[&str],
+    ) -> Self {
         let oid = self.oid();
         self.cat.roles.push(Role {
             oid,
@@ -265,7 +271,15 @@ impl CatalogBuilder {
             self = self.grant(
                 qualified,
                 role,
-                &["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"],
+                &[
+                    "SELECT",
+                    "INSERT",
+                    "UPDATE",
+                    "DELETE",
+                    "TRUNCATE",
+                    "REFERENCES",
+                    "TRIGGER",
+                ],
             );
         }
         self
@@ -312,7 +326,14 @@ impl CatalogBuilder {
         let (_, t) = split_name(qualified);
         let name = format!("{t}_pkey");
         let def = format!("PRIMARY KEY ({})", columns.join(", "));
-        let b = self.add_constraint(qualified, &name, ConstraintKind::PrimaryKey, columns, def, None);
+        let b = self.add_constraint(
+            qualified,
+            &name,
+            ConstraintKind::PrimaryKey,
+            columns,
+            def,
+            None,
+        );
         b.index_full(qualified, &name, columns, true, true, true, None)
     }
 
@@ -351,7 +372,14 @@ impl CatalogBuilder {
             on_update: FkAction::NoAction,
             match_type: 's',
         };
-        self.add_constraint(qualified, &name, ConstraintKind::ForeignKey, columns, def, Some(fk))
+        self.add_constraint(
+            qualified,
+            &name,
+            ConstraintKind::ForeignKey,
+            columns,
+            def,
+            Some(fk),
+        )
     }
 
     /// Mark the most recently added constraint NOT VALID.
@@ -490,7 +518,14 @@ impl CatalogBuilder {
     /// A row-level, enabled trigger on `table` calling `function` (`schema.name`, added with
     /// [`Self::function`] or not); `timing` is `before` / `after` / `instead_of`, `events` any of
     /// `insert`, `update`, `delete`, `truncate`.
-    pub fn trigger(mut self, table: &str, name: &str, function: &str, timing: &str, events: &[&str]) -> Self {
+    pub fn trigger(
+        mut self,
+        table: &str,
+        name: &str,
+        function: &str,
+        timing: &str,
+        events: &[&str],
+    ) -> Self {
         let table_oid = self.oid_of(table);
         let (fs, fname) = split_name(function);
         let function_oid = self

@@ -29,7 +29,11 @@ impl<'c> CatalogIndex<'c> {
             indexes: HashMap::new(),
             policies: HashMap::new(),
             triggers: HashMap::new(),
-            schemas: catalog.schemas.iter().map(|s| (s.name.as_str(), s)).collect(),
+            schemas: catalog
+                .schemas
+                .iter()
+                .map(|s| (s.name.as_str(), s))
+                .collect(),
             roles: catalog.roles.iter().map(|r| (r.name.as_str(), r)).collect(),
         };
         for r in &catalog.relations {
@@ -71,7 +75,10 @@ impl<'c> CatalogIndex<'c> {
     }
 
     pub fn constraints(&self, table: Oid) -> &[&'c Constraint] {
-        self.constraints.get(&table).map(Vec::as_slice).unwrap_or(&[])
+        self.constraints
+            .get(&table)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     pub fn foreign_keys(&self, table: Oid) -> impl Iterator<Item = &'c Constraint> + '_ {
@@ -90,7 +97,10 @@ impl<'c> CatalogIndex<'c> {
 
     /// Foreign keys of other tables that reference `table`.
     pub fn referenced_by(&self, table: Oid) -> &[&'c Constraint] {
-        self.referencing.get(&table).map(Vec::as_slice).unwrap_or(&[])
+        self.referencing
+            .get(&table)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     pub fn indexes(&self, table: Oid) -> &[&'c Index] {

@@ -428,7 +428,9 @@ pub struct Sequence {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UserTypeKind {
-    Enum { labels: Vec<String> },
+    Enum {
+        labels: Vec<String>,
+    },
     Domain {
         base_type: String,
         not_null: bool,

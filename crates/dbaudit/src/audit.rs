@@ -35,16 +35,15 @@ pub enum Source {
 
 impl Source {
     pub fn from_args(args: &AuditArgs) -> Source {
-        let db = args
-            .db
-            .clone()
-            .or_else(|| {
-                if args.migrations.is_none() {
-                    std::env::var("DATABASE_URL").ok().filter(|s| !s.trim().is_empty())
-                } else {
-                    None
-                }
-            });
+        let db = args.db.clone().or_else(|| {
+            if args.migrations.is_none() {
+                std::env::var("DATABASE_URL")
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+            } else {
+                None
+            }
+        });
         match db {
             Some(url) => Source::Database {
                 url,
@@ -97,7 +96,16 @@ pub async fn run(
             url,
             connect_timeout,
             statement_timeout,
-        } => from_database(&url, connect_timeout, statement_timeout, &progress, &mut timings).await?,
+        } => {
+            from_database(
+                &url,
+                connect_timeout,
+                statement_timeout,
+                &progress,
+                &mut timings,
+            )
+            .await?
+        }
     };
 
     let t = Instant::now();
@@ -164,7 +172,8 @@ async fn from_migrations(
         None => dbaudit_pgcluster::discover(&cwd)?,
     };
     for s in seeds {
-        set.seeds.push(dbaudit_pgcluster::layout::seed_file(s, &cwd)?);
+        set.seeds
+            .push(dbaudit_pgcluster::layout::seed_file(s, &cwd)?);
     }
     if set.files.is_empty() && set.seeds.is_empty() {
         bail!(
@@ -177,7 +186,11 @@ async fn from_migrations(
         "Building the database from {} migration file(s) ({} layout){} ...",
         set.files.len(),
         set.kind.as_str(),
-        if supabase { " with the Supabase environment" } else { "" }
+        if supabase {
+            " with the Supabase environment"
+        } else {
+            ""
+        }
     ));
     dbaudit_pgcluster::cluster::install_signal_cleanup();
     let t = Instant::now();

@@ -10,7 +10,12 @@ use std::path::PathBuf;
 /// Point it at a migrations folder (it builds the database in a throwaway PostgreSQL) or at a
 /// live database (read-only). Run with no flags inside a repository to find the migrations.
 #[derive(Debug, Parser)]
-#[command(name = "dbaudit", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "dbaudit",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -164,7 +169,14 @@ mod tests {
 
     #[test]
     fn migrations_and_db_conflict() {
-        let r = Cli::try_parse_from(["dbaudit", "audit", "--migrations", "x", "--db", "postgres://h/d"]);
+        let r = Cli::try_parse_from([
+            "dbaudit",
+            "audit",
+            "--migrations",
+            "x",
+            "--db",
+            "postgres://h/d",
+        ]);
         assert!(r.is_err());
     }
 }

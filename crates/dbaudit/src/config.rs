@@ -183,16 +183,16 @@ pub fn apply_ignores(
 ) -> (Vec<(Finding, Ignore)>, Vec<Ignore>) {
     let mut removed = vec![];
     let mut used = vec![false; ignores.len()];
-    findings.retain(|f| {
-        match ignores.iter().position(|ig| ignore_matches(ig, f)) {
+    findings.retain(
+        |f| match ignores.iter().position(|ig| ignore_matches(ig, f)) {
             Some(i) => {
                 used[i] = true;
                 removed.push((f.clone(), ignores[i].clone()));
                 false
             }
             None => true,
-        }
-    });
+        },
+    );
     let stale = ignores
         .iter()
         .zip(used)

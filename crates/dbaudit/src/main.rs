@@ -200,8 +200,11 @@ mod tests {
     fn listing_marks_implemented_rules() {
         let text = rules_listing(ListFormat::Text);
         assert!(text.contains("rls-disabled"));
-        assert!(text.lines().any(|l| l.starts_with("RLS001") && l.ends_with("implemented")));
-        let json: serde_json::Value = serde_json::from_str(&rules_listing(ListFormat::Json)).unwrap();
+        assert!(text
+            .lines()
+            .any(|l| l.starts_with("RLS001") && l.ends_with("implemented")));
+        let json: serde_json::Value =
+            serde_json::from_str(&rules_listing(ListFormat::Json)).unwrap();
         assert_eq!(json.as_array().unwrap().len(), catalogue::CATALOGUE.len());
     }
 }

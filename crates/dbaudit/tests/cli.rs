@@ -22,7 +22,14 @@ fn version_and_help() {
     let o = run(&["audit", "--help"]);
     assert!(o.status.success());
     let help = stdout(&o);
-    for flag in ["--migrations", "--db", "--seed", "--format", "--fail-on", "Exit status"] {
+    for flag in [
+        "--migrations",
+        "--db",
+        "--seed",
+        "--format",
+        "--fail-on",
+        "Exit status",
+    ] {
         assert!(help.contains(flag), "help lacks {flag}");
     }
 }
@@ -44,7 +51,12 @@ fn rules_and_explain() {
     let o = run(&["explain", "unindexed-foreign-key"]);
     assert!(o.status.success());
     let text = stdout(&o);
-    for section in ["## What it does", "## Why it matters", "## Example", "## Fix"] {
+    for section in [
+        "## What it does",
+        "## Why it matters",
+        "## Example",
+        "## Fix",
+    ] {
         assert!(text.contains(section), "{section}");
     }
     let o = run(&["explain", "no-such-rule"]);
@@ -80,7 +92,10 @@ fn no_flag_and_nothing_to_find_in_cwd() {
 
 #[test]
 fn missing_seed_file() {
-    let dir = project(&[("migrations/001_init.sql", "create table t (id int primary key);")]);
+    let dir = project(&[(
+        "migrations/001_init.sql",
+        "create table t (id int primary key);",
+    )]);
     let o = run(&[
         "audit",
         "--migrations",
@@ -94,26 +109,48 @@ fn missing_seed_file() {
 #[test]
 fn syntax_error_is_a_finding_not_a_failure() {
     let dir = project(&[
-        ("migrations/001_init.sql", "create table a (id int primary key);\n"),
+        (
+            "migrations/001_init.sql",
+            "create table a (id int primary key);\n",
+        ),
         (
             "migrations/002_broken.sql",
             "create table b (id int primary key);\n\ncreate tabel c (id int);\n",
         ),
-        ("migrations/003_after.sql", "create table d (id int primary key);\n"),
+        (
+            "migrations/003_after.sql",
+            "create table d (id int primary key);\n",
+        ),
     ]);
-    let doc = audit_json(&["--migrations", dir.path().join("migrations").to_str().unwrap()]);
+    let doc = audit_json(&[
+        "--migrations",
+        dir.path().join("migrations").to_str().unwrap(),
+    ]);
     let f = findings(&doc);
-    let errs: Vec<_> = f.iter().filter(|f| f["rule"] == "migration-error").collect();
+    let errs: Vec<_> = f
+        .iter()
+        .filter(|f| f["rule"] == "migration-error")
+        .collect();
     assert_eq!(errs.len(), 1, "{f:#?}");
-    assert!(errs[0]["file"].as_str().unwrap().ends_with("002_broken.sql"));
+    assert!(errs[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("002_broken.sql"));
     assert_eq!(errs[0]["line"], 3);
     assert_eq!(errs[0]["evidence"]["sqlstate"], "42601");
-    assert!(errs[0]["evidence"]["statement"].as_str().unwrap().contains("create tabel"));
+    assert!(errs[0]["evidence"]["statement"]
+        .as_str()
+        .unwrap()
+        .contains("create tabel"));
     // The file after the failing one still ran; the failing one was rolled back whole.
     assert_eq!(doc["source"]["files"].as_array().unwrap().len(), 3);
     assert!(!f.iter().any(|x| x["rule"] == "missing-primary-key"));
     // A migration error is high: the default --fail-on high exits 1.
-    let o = run(&["audit", "--migrations", dir.path().join("migrations").to_str().unwrap()]);
+    let o = run(&[
+        "audit",
+        "--migrations",
+        dir.path().join("migrations").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
 
@@ -124,8 +161,18 @@ fn fail_on_threshold_sets_the_exit_code() {
     let p = path.to_str().unwrap();
     // missing-primary-key is moderate.
     assert_eq!(run(&["audit", "--migrations", p]).status.code(), Some(0));
-    assert_eq!(run(&["audit", "--migrations", p, "--fail-on", "moderate"]).status.code(), Some(1));
-    assert_eq!(run(&["audit", "--migrations", p, "--fail-on", "never"]).status.code(), Some(0));
+    assert_eq!(
+        run(&["audit", "--migrations", p, "--fail-on", "moderate"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&["audit", "--migrations", p, "--fail-on", "never"])
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -138,7 +185,11 @@ fn unreachable_host() {
     let url = format!("postgres://auditor:s3cret-pw@127.0.0.1:{port}/app?sslmode=disable");
     let o = run(&["audit", "--db", &url, "--connect-timeout", "5"]);
     assert_exit2(&o, &format!("127.0.0.1:{port}"));
-    assert!(!stderr(&o).contains("s3cret-pw"), "password leaked: {}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("s3cret-pw"),
+        "password leaked: {}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -148,7 +199,9 @@ fn non_postgres_port() {
     let server = std::thread::spawn(move || {
         // Answer a couple of connection attempts like an HTTP server would.
         for _ in 0..4 {
-            let Ok((mut s, _)) = listener.accept() else { return };
+            let Ok((mut s, _)) = listener.accept() else {
+                return;
+            };
             let mut buf = [0u8; 64];
             let _ = s.read(&mut buf);
             let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
@@ -171,10 +224,17 @@ fn invalid_connection_string_does_not_echo_the_password() {
 #[test]
 fn no_server_binaries() {
     let empty = tempfile::tempdir().unwrap();
-    let dir = project(&[("migrations/001.sql", "create table t (id int primary key);\n")]);
+    let dir = project(&[(
+        "migrations/001.sql",
+        "create table t (id int primary key);\n",
+    )]);
     let o = bin()
         .env("DBAUDIT_PG_BINDIR", empty.path())
-        .args(["audit", "--migrations", dir.path().join("migrations").to_str().unwrap()])
+        .args([
+            "audit",
+            "--migrations",
+            dir.path().join("migrations").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_exit2(&o, "apt-get install postgresql");
@@ -202,11 +262,18 @@ fn cluster_that_fails_to_start_shows_the_server_log() {
     std::fs::set_permissions(&postgres, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(bindir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let dir = project(&[("migrations/001.sql", "create table t (id int primary key);\n")]);
+    let dir = project(&[(
+        "migrations/001.sql",
+        "create table t (id int primary key);\n",
+    )]);
     let o = bin()
         .env("DBAUDIT_PG_BINDIR", bindir.path())
         .env("XDG_CACHE_HOME", cache.path())
-        .args(["audit", "--migrations", dir.path().join("migrations").to_str().unwrap()])
+        .args([
+            "audit",
+            "--migrations",
+            dir.path().join("migrations").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_exit2(&o, "no_such_setting_for_dbaudit");
@@ -221,19 +288,35 @@ fn dbaudit_toml_ignores_with_a_reason_and_is_found_walking_up() {
             "[[ignore]]\nrule = \"rls-disabled\"\nobject = \"public.events\"\nreason = \"server-only table, revoked in production\"\n",
         ),
     ]);
-    let doc = audit_json(&["--migrations", dir.path().join("supabase").to_str().unwrap()]);
-    assert!(!findings(&doc).iter().any(|f| f["rule"] == "rls-disabled"), "{doc:#}");
+    let doc = audit_json(&[
+        "--migrations",
+        dir.path().join("supabase").to_str().unwrap(),
+    ]);
+    assert!(
+        !findings(&doc).iter().any(|f| f["rule"] == "rls-disabled"),
+        "{doc:#}"
+    );
     assert_eq!(doc["summary"]["ignored"], 1);
-    assert!(doc["source"]["config"].as_str().unwrap().ends_with("dbaudit.toml"));
+    assert!(doc["source"]["config"]
+        .as_str()
+        .unwrap()
+        .ends_with("dbaudit.toml"));
 }
 
 #[test]
 fn bad_config_is_exit_2_with_its_path() {
     let dir = project(&[
-        ("migrations/001.sql", "create table t (id int primary key);\n"),
+        (
+            "migrations/001.sql",
+            "create table t (id int primary key);\n",
+        ),
         ("dbaudit.toml", "[tenacy]\nroot = \"public.orgs\"\n"),
     ]);
-    let o = run(&["audit", "--migrations", dir.path().join("migrations").to_str().unwrap()]);
+    let o = run(&[
+        "audit",
+        "--migrations",
+        dir.path().join("migrations").to_str().unwrap(),
+    ]);
     assert_exit2(&o, "dbaudit.toml");
     assert!(stderr(&o).contains("tenacy"));
 }

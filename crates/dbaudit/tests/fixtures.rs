@@ -22,7 +22,11 @@ fn implemented_rules() -> HashSet<String> {
 fn table_of(f: &Value) -> Option<String> {
     let t = f["table"].as_str()?;
     let s = f["schema"].as_str().unwrap_or("public");
-    Some(if t.contains('.') { t.to_string() } else { format!("{s}.{t}") })
+    Some(if t.contains('.') {
+        t.to_string()
+    } else {
+        format!("{s}.{t}")
+    })
 }
 
 fn norm(t: &str) -> String {
@@ -57,7 +61,13 @@ fn matches(f: &Value, e: &toml::Table) -> bool {
     }
     if let Some(func) = s("function") {
         let name = f["function"].as_str().unwrap_or("");
-        let base = name.split('(').next().unwrap_or("").rsplit('.').next().unwrap_or("");
+        let base = name
+            .split('(')
+            .next()
+            .unwrap_or("")
+            .rsplit('.')
+            .next()
+            .unwrap_or("");
         if base != func {
             return false;
         }
@@ -90,7 +100,12 @@ fn score(name: &str) {
     let found = findings(&doc);
     let mut missed = vec![];
     let mut checked = 0;
-    for e in expected.get("expect").and_then(|v| v.as_array()).into_iter().flatten() {
+    for e in expected
+        .get("expect")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
         let e = e.as_table().unwrap();
         let needs_more = ["data", "probe", "code"]
             .iter()
@@ -105,7 +120,12 @@ fn score(name: &str) {
         }
     }
     let mut unwanted = vec![];
-    for e in expected.get("absent").and_then(|v| v.as_array()).into_iter().flatten() {
+    for e in expected
+        .get("absent")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
         let e = e.as_table().unwrap();
         for f in &found {
             if matches(f, e) {
@@ -131,7 +151,10 @@ fn score(name: &str) {
         missed.is_empty() && unwanted.is_empty() && stray_errors.is_empty(),
         "{name}: checked {checked} expectations\nmissed: {missed:#?}\nunwanted: {unwanted:#?}\nunexpected migration errors: {stray_errors:#?}"
     );
-    assert!(checked > 0 || name == "orgcalls", "{name}: nothing was checked");
+    assert!(
+        checked > 0 || name == "orgcalls",
+        "{name}: nothing was checked"
+    );
 }
 
 #[test]
@@ -164,9 +187,22 @@ fn callengo_acceptance() {
         })
     };
     assert!(has("rls-disabled", Some("stripe_events"), None, None));
-    assert!(has("unindexed-foreign-key", Some("company_subscriptions"), Some("plan_id"), None));
-    assert!(has("migration-error", None, None, Some("20260226000000_grant_sequences.sql")));
-    let err = found.iter().find(|f| f["rule"] == "migration-error").unwrap();
+    assert!(has(
+        "unindexed-foreign-key",
+        Some("company_subscriptions"),
+        Some("plan_id"),
+        None
+    ));
+    assert!(has(
+        "migration-error",
+        None,
+        None,
+        Some("20260226000000_grant_sequences.sql")
+    ));
+    let err = found
+        .iter()
+        .find(|f| f["rule"] == "migration-error")
+        .unwrap();
     assert_eq!(err["line"], 2, "{err:#}");
     assert_eq!(err["evidence"]["sqlstate"], "42P01");
     assert_eq!(doc["source"]["layout"], "supabase");

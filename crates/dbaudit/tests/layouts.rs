@@ -45,7 +45,10 @@ fn supabase_with_seed() {
     let dir = project(&[
         ("supabase/migrations/20260101000000_a.sql", &c[0]),
         ("supabase/migrations/20260102000000_b.sql", &c[1]),
-        ("supabase/seed.sql", "insert into t0 values (1); insert into t1 values (1, 1);\n"),
+        (
+            "supabase/seed.sql",
+            "insert into t0 values (1); insert into t1 values (1, 1);\n",
+        ),
     ]);
     let doc = audit_json(&["--migrations", dir.path().to_str().unwrap()]);
     no_errors(&doc);
@@ -57,12 +60,19 @@ fn supabase_with_seed() {
 #[test]
 fn plain_folder_in_natural_order() {
     let c = chain(3);
-    let dir = project(&[("sql/2_b.sql", &c[1]), ("sql/10_c.sql", &c[2]), ("sql/1_a.sql", &c[0])]);
+    let dir = project(&[
+        ("sql/2_b.sql", &c[1]),
+        ("sql/10_c.sql", &c[2]),
+        ("sql/1_a.sql", &c[0]),
+    ]);
     let doc = audit_json(&["--migrations", dir.path().join("sql").to_str().unwrap()]);
     no_errors(&doc);
     assert_eq!(doc["source"]["layout"], "plain");
     let files = files_of(&doc);
-    assert!(files[0].ends_with("1_a.sql") && files[2].ends_with("10_c.sql"), "{files:?}");
+    assert!(
+        files[0].ends_with("1_a.sql") && files[2].ends_with("10_c.sql"),
+        "{files:?}"
+    );
 }
 
 #[test]
@@ -74,7 +84,10 @@ fn golang_migrate_skips_down_files() {
         ("migrations/000002_b.up.sql", &c[1]),
         ("migrations/000002_b.down.sql", "drop table t1;\n"),
     ]);
-    let doc = audit_json(&["--migrations", dir.path().join("migrations").to_str().unwrap()]);
+    let doc = audit_json(&[
+        "--migrations",
+        dir.path().join("migrations").to_str().unwrap(),
+    ]);
     no_errors(&doc);
     assert_eq!(doc["source"]["layout"], "golang-migrate");
     assert_eq!(files_of(&doc).len(), 2);
@@ -102,7 +115,10 @@ fn drizzle_journal_order_and_breakpoints() {
     assert_eq!(doc["source"]["layout"], "drizzle");
     assert_eq!(files_of(&doc).len(), 2);
     let skipped = doc["source"]["skipped"].as_array().unwrap();
-    assert!(skipped.iter().any(|s| s["file"].as_str().unwrap().ends_with("0002_not_in_journal.sql")));
+    assert!(skipped.iter().any(|s| s["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("0002_not_in_journal.sql")));
     // A Drizzle backend has no API roles: RLS rules stay quiet.
     assert!(!findings(&doc).iter().any(|f| f["rule"] == "rls-disabled"));
 }
@@ -112,8 +128,14 @@ fn prisma_folders_with_spaces() {
     let c = chain(2);
     let dir = project(&[
         ("prisma/migrations/20260101000000_init/migration.sql", &c[0]),
-        ("prisma/migrations/20260102000000_add things/migration.sql", &c[1]),
-        ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+        (
+            "prisma/migrations/20260102000000_add things/migration.sql",
+            &c[1],
+        ),
+        (
+            "prisma/migrations/migration_lock.toml",
+            "provider = \"postgresql\"\n",
+        ),
     ]);
     let doc = audit_json(&["--migrations", dir.path().to_str().unwrap()]);
     no_errors(&doc);
@@ -129,7 +151,10 @@ fn flyway_numeric_versions() {
         ("db/migration/V1.1__b.sql", &c[1]),
         ("db/migration/V10__c.sql", &c[2]),
     ]);
-    let doc = audit_json(&["--migrations", dir.path().join("db/migration").to_str().unwrap()]);
+    let doc = audit_json(&[
+        "--migrations",
+        dir.path().join("db/migration").to_str().unwrap(),
+    ]);
     no_errors(&doc);
     assert_eq!(doc["source"]["layout"], "flyway");
     assert!(files_of(&doc)[2].ends_with("V10__c.sql"));
@@ -147,7 +172,10 @@ fn dbmate_up_sections_only() {
             "-- migrate:up transaction:false\ncreate index concurrently t0_id on t0 (id);\n\n-- migrate:down\ndrop index t0_id;\n",
         ),
     ]);
-    let doc = audit_json(&["--migrations", dir.path().join("db/migrations").to_str().unwrap()]);
+    let doc = audit_json(&[
+        "--migrations",
+        dir.path().join("db/migrations").to_str().unwrap(),
+    ]);
     no_errors(&doc);
     assert_eq!(doc["source"]["layout"], "dbmate");
 }
@@ -156,7 +184,10 @@ fn dbmate_up_sections_only() {
 fn no_flag_discovers_the_layout_in_the_current_directory() {
     let c = chain(1);
     let dir = project(&[("supabase/migrations/20260101000000_a.sql", &c[0])]);
-    let o = run_in(dir.path(), &["audit", "--format", "json", "--fail-on", "never"]);
+    let o = run_in(
+        dir.path(),
+        &["audit", "--format", "json", "--fail-on", "never"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["source"]["layout"], "supabase");
@@ -165,7 +196,10 @@ fn no_flag_discovers_the_layout_in_the_current_directory() {
 #[test]
 fn seed_flag_loads_data_after_migrations() {
     let c = chain(1);
-    let dir = project(&[("migrations/001_a.sql", &c[0]), ("seed.sql", "insert into t0 values (1);\n")]);
+    let dir = project(&[
+        ("migrations/001_a.sql", &c[0]),
+        ("seed.sql", "insert into t0 values (1);\n"),
+    ]);
     let doc = audit_json(&[
         "--migrations",
         dir.path().join("migrations").to_str().unwrap(),
@@ -192,10 +226,22 @@ fn demo_runs_end_to_end() {
     assert!(has("missing-primary-key", "webhook_deliveries"));
     assert!(has("unindexed-foreign-key", "tasks"));
     assert!(has("migration-error", "20260210000000_due_date_index.sql"));
-    assert!(doc["source"]["standins"].as_array().unwrap().iter().any(|s| s == "pg_net"));
+    assert!(doc["source"]["standins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "pg_net"));
     // Exactly the planted defects of the first rules, nothing else.
-    let first_rules = ["rls-disabled", "missing-primary-key", "unindexed-foreign-key", "migration-error"];
-    let n = f.iter().filter(|x| first_rules.contains(&x["rule"].as_str().unwrap())).count();
+    let first_rules = [
+        "rls-disabled",
+        "missing-primary-key",
+        "unindexed-foreign-key",
+        "migration-error",
+    ];
+    let n = f
+        .iter()
+        .filter(|x| first_rules.contains(&x["rule"].as_str().unwrap()))
+        .count();
     assert_eq!(n, 4, "{f:#?}");
     // The markdown report renders too.
     let o = run(&["demo", "--format", "md"]);

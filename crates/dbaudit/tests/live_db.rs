@@ -19,13 +19,24 @@ async fn audits_a_live_database_read_only() {
     let db = dbaudit_pgcluster::testing::test_db("live_audit").await;
     // Roles are cluster-wide: tolerate a rerun on the same cluster.
     let _ = db.client.batch_execute("create role anon nologin").await;
-    let _ = db.client.batch_execute("create role authenticated nologin").await;
+    let _ = db
+        .client
+        .batch_execute("create role authenticated nologin")
+        .await;
     db.client
-        .batch_execute(&SCHEMA.replace("create role anon nologin; create role authenticated nologin;", ""))
+        .batch_execute(&SCHEMA.replace(
+            "create role anon nologin; create role authenticated nologin;",
+            "",
+        ))
         .await
         .unwrap();
     let count_relations = "select count(*) from pg_catalog.pg_class";
-    let before: i64 = db.client.query_one(count_relations, &[]).await.unwrap().get(0);
+    let before: i64 = db
+        .client
+        .query_one(count_relations, &[])
+        .await
+        .unwrap()
+        .get(0);
     let url = db.conn_url();
     let doc = tokio::task::spawn_blocking(move || audit_json(&["--db", &url]))
         .await
@@ -39,14 +50,22 @@ async fn audits_a_live_database_read_only() {
     assert!(has("unindexed-foreign-key", "events"));
     assert!(!has("rls-disabled", "orgs"), "orgs has no API grants");
     // The audit created nothing (no temp tables, no objects).
-    let after: i64 = db.client.query_one(count_relations, &[]).await.unwrap().get(0);
+    let after: i64 = db
+        .client
+        .query_one(count_relations, &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(before, after);
 }
 
 #[tokio::test]
 async fn database_url_env_is_used_when_no_flag_is_given() {
     let db = dbaudit_pgcluster::testing::test_db("live_env").await;
-    db.client.batch_execute("create table t (id int)").await.unwrap();
+    db.client
+        .batch_execute("create table t (id int)")
+        .await
+        .unwrap();
     let url = db.conn_url();
     let o = tokio::task::spawn_blocking(move || {
         bin()
@@ -93,7 +112,10 @@ async fn wrong_password_and_refused_tls() {
         .unwrap();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.to_lowercase().contains("tls") || err.to_lowercase().contains("ssl"), "{err}");
+    assert!(
+        err.to_lowercase().contains("tls") || err.to_lowercase().contains("ssl"),
+        "{err}"
+    );
     assert!(!err.contains("right-pw"), "{err}");
 
     let ok = format!("postgres://postgres:right-pw@127.0.0.1:{port}/postgres?sslmode=prefer");
@@ -102,6 +124,9 @@ async fn wrong_password_and_refused_tls() {
         .unwrap();
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(!doc.to_string().contains("right-pw"), "password in the report");
+    assert!(
+        !doc.to_string().contains("right-pw"),
+        "password in the report"
+    );
     cluster.stop().await.unwrap();
 }

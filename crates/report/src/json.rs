@@ -14,7 +14,9 @@ mod tests {
     fn json_shape() {
         let out = super::render(&crate::sample::report());
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        for key in ["dbaudit", "source", "summary", "tenancy", "findings", "probe", "scan"] {
+        for key in [
+            "dbaudit", "source", "summary", "tenancy", "findings", "probe", "scan",
+        ] {
             assert!(v.get(key).is_some(), "missing top-level key {key}");
         }
         insta::assert_snapshot!(out);

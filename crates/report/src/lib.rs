@@ -98,8 +98,12 @@ impl Summary {
         }
         let mut by_category = BTreeMap::new();
         for f in findings {
-            *by_severity.entry(f.severity.as_str().to_string()).or_insert(0) += 1;
-            *by_category.entry(f.category.as_str().to_string()).or_insert(0) += 1;
+            *by_severity
+                .entry(f.severity.as_str().to_string())
+                .or_insert(0) += 1;
+            *by_category
+                .entry(f.category.as_str().to_string())
+                .or_insert(0) += 1;
         }
         Summary {
             findings: findings.len(),
@@ -190,7 +194,10 @@ pub(crate) mod sample {
                 kind: "migrations".into(),
                 target: "demo/supabase".into(),
                 layout: Some("supabase".into()),
-                files: vec!["supabase/migrations/1_init.sql".into(), "supabase/migrations/2_grants.sql".into()],
+                files: vec![
+                    "supabase/migrations/1_init.sql".into(),
+                    "supabase/migrations/2_grants.sql".into(),
+                ],
                 seeds: vec!["supabase/seed.sql".into()],
                 skipped: vec![],
                 server_version: "15.18".into(),

@@ -10,7 +10,10 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let src = &report.source;
     let _ = writeln!(out, "# Database audit: {}\n", src.target);
-    let date = report.generated_at.get(..10).unwrap_or(&report.generated_at);
+    let date = report
+        .generated_at
+        .get(..10)
+        .unwrap_or(&report.generated_at);
     let _ = writeln!(out, "- **Date:** {date}");
     let _ = writeln!(out, "- **Tool:** dbaudit {}", report.dbaudit);
     match &src.layout {
@@ -77,7 +80,10 @@ pub fn render(report: &Report) -> String {
         report.summary.rules_run,
         report.summary.relations,
         if report.summary.failed {
-            format!("**The audit fails** (findings at or above `{}`).", report.summary.fail_on)
+            format!(
+                "**The audit fails** (findings at or above `{}`).",
+                report.summary.fail_on
+            )
         } else {
             format!("Nothing at or above `{}`.", report.summary.fail_on)
         }
@@ -132,7 +138,12 @@ fn finding(out: &mut String, n: usize, f: &Finding) {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let _ = writeln!(out, "  - {}: `{}`", k.replace('_', " "), shown.replace('`', "'"));
+            let _ = writeln!(
+                out,
+                "  - {}: `{}`",
+                k.replace('_', " "),
+                shown.replace('`', "'")
+            );
         }
     }
     if let Some(fix) = &f.fix {

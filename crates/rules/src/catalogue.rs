@@ -99,7 +99,12 @@ mod tests {
         let mut rows = 0;
         for line in text.lines() {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-            if cells.len() < 6 || !cells[1].chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+            if cells.len() < 6
+                || !cells[1]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase())
+            {
                 continue;
             }
             let (code, name, sev, source) = (cells[1], cells[2], cells[3], cells[4]);
@@ -112,6 +117,10 @@ mod tests {
             assert_eq!(e.default_severity.as_str(), sev, "{name}");
             assert_eq!(e.source.as_str(), source, "{name}");
         }
-        assert_eq!(rows, CATALOGUE.len(), "RULES.md and the catalogue differ in size");
+        assert_eq!(
+            rows,
+            CATALOGUE.len(),
+            "RULES.md and the catalogue differ in size"
+        );
     }
 }

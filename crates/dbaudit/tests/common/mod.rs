@@ -15,7 +15,11 @@ pub fn run(args: &[&str]) -> Output {
 }
 
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin().current_dir(dir).args(args).output().expect("run dbaudit")
+    bin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run dbaudit")
 }
 
 pub fn stderr(o: &Output) -> String {

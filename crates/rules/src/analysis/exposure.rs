@@ -47,7 +47,13 @@ impl RelationExposure {
     /// Privileges of any API role, deduplicated, in a stable order.
     pub fn privileges(&self) -> Vec<String> {
         const ORDER: &[&str] = &[
-            "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER",
+            "SELECT",
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+            "TRUNCATE",
+            "REFERENCES",
+            "TRIGGER",
         ];
         let mut all: Vec<String> = self.roles.values().flatten().cloned().collect();
         all.sort_by_key(|p| ORDER.iter().position(|o| o == p).unwrap_or(ORDER.len()));
@@ -183,7 +189,11 @@ mod tests {
         let cat = CatalogBuilder::supabase()
             .role_with("readers", false, false, &[])
             .with(|c| {
-                let r = c.roles.iter_mut().find(|r| r.name == "authenticated").unwrap();
+                let r = c
+                    .roles
+                    .iter_mut()
+                    .find(|r| r.name == "authenticated")
+                    .unwrap();
                 r.member_of.push("readers".into());
             })
             .table("public.via_role", &["id uuid"])
@@ -194,7 +204,10 @@ mod tests {
         let ix = CatalogIndex::new(&cat);
         let e = Exposure::analyse(&ix, &Settings::default());
         let via_role = e.of(ix.relation_named("public", "via_role").unwrap().oid);
-        assert_eq!(via_role.roles.keys().collect::<Vec<_>>(), vec!["authenticated"]);
+        assert_eq!(
+            via_role.roles.keys().collect::<Vec<_>>(),
+            vec!["authenticated"]
+        );
         let via_public = e.of(ix.relation_named("public", "via_public").unwrap().oid);
         assert_eq!(via_public.roles.len(), 2);
     }

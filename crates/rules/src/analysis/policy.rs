@@ -2328,6 +2328,26 @@ mod perf {
             t.elapsed()
         );
         assert!(pa.of(cat.policies[0].oid).is_some());
+
+        // The synthetic benchmark's shapes: two texts shared by every table.
+        let mut shared = cat.clone();
+        for (i, p) in shared.policies.iter_mut().enumerate() {
+            let e = if i % 2 == 0 {
+                "(org_id IN ( SELECT m.org_id\n   FROM bench.memberships m\n  WHERE (m.user_id = ( SELECT auth.uid() AS uid))))"
+            } else {
+                "(org_id IN ( SELECT bench.user_org_ids() AS user_org_ids))"
+            };
+            p.using = Some(e.into());
+            p.with_check = (i % 5 == 2).then(|| e.into());
+        }
+        let t = std::time::Instant::now();
+        let ix = CatalogIndex::new(&shared);
+        let _ = super::PolicyAnalysis::analyse(&ix);
+        eprintln!(
+            "PolicyAnalysis of {} policies, 2 texts: {:?}",
+            shared.policies.len(),
+            t.elapsed()
+        );
         let settings = crate::Settings::default();
         let t = std::time::Instant::now();
         let ctx = crate::Context::new(&cat, &settings, &[]);

@@ -24,7 +24,9 @@ pub fn all() -> &'static [&'static dyn Rule] {
         .concat();
         v.sort_by_key(|r| {
             let code = r.meta().code;
-            let split = code.find(|c: char| c.is_ascii_digit()).unwrap_or(code.len());
+            let split = code
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(code.len());
             let order = ["INT", "RLS", "SEC", "PERF", "DATA", "PROBE", "MIG", "CODE"]
                 .iter()
                 .position(|p| *p == &code[..split])

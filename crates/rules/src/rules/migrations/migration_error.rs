@@ -86,7 +86,8 @@ mod tests {
         let failure = MigrationFailure {
             file: "supabase/migrations/20260226000000_grant_sequences.sql".into(),
             line: Some(2),
-            statement: "grant usage on sequence public.notifications_id_seq to authenticated".into(),
+            statement: "grant usage on sequence public.notifications_id_seq to authenticated"
+                .into(),
             sqlstate: "42P01".into(),
             message: "relation \"public.notifications_id_seq\" does not exist".into(),
             detail: None,

@@ -72,8 +72,10 @@ pub fn covers(index: &Index, columns: &[String]) -> bool {
     if !index.valid || index.predicate.is_some() || index.key_columns.len() < columns.len() {
         return false;
     }
-    if !matches!(index.method.as_str(), "btree" | "hash" | "gist" | "gin" | "brin")
-        || (index.method == "hash" && columns.len() > 1)
+    if !matches!(
+        index.method.as_str(),
+        "btree" | "hash" | "gist" | "gin" | "brin"
+    ) || (index.method == "hash" && columns.len() > 1)
     {
         return false;
     }
@@ -134,7 +136,10 @@ fn finding(rel: &Relation, fk: &Constraint, indexes: &[&Index]) -> Finding {
         .evidence("references", target.clone())
         .evidence(
             "looked_for",
-            format!("a valid, non-partial index on {} whose leading columns are ({cols})", rel.qualified()),
+            format!(
+                "a valid, non-partial index on {} whose leading columns are ({cols})",
+                rel.qualified()
+            ),
         )
         .evidence("indexes_considered", considered)
         .fix(
@@ -179,10 +184,21 @@ mod tests {
             .pk("public.plans", &["id"])
             .table(
                 "public.subs",
-                &["id uuid not null", "plan_id uuid not null", "org_id uuid not null", "created_at timestamptz"],
+                &[
+                    "id uuid not null",
+                    "plan_id uuid not null",
+                    "org_id uuid not null",
+                    "created_at timestamptz",
+                ],
             )
             .pk("public.subs", &["id"])
-            .fk("public.subs", &["plan_id"], "public.plans", &["id"], FkAction::NoAction)
+            .fk(
+                "public.subs",
+                &["plan_id"],
+                "public.plans",
+                &["id"],
+                FkAction::NoAction,
+            )
     }
 
     #[test]
@@ -195,14 +211,20 @@ mod tests {
 
     #[test]
     fn plain_index_covers() {
-        let cat = base().index("public.subs", "subs_plan", &["plan_id"]).build();
+        let cat = base()
+            .index("public.subs", "subs_plan", &["plan_id"])
+            .build();
         assert!(run(&UnindexedForeignKey, &cat).is_empty());
     }
 
     #[test]
     fn composite_index_leading_with_fk_covers() {
         let cat = base()
-            .index("public.subs", "subs_plan_created", &["plan_id", "created_at"])
+            .index(
+                "public.subs",
+                "subs_plan_created",
+                &["plan_id", "created_at"],
+            )
             .build();
         assert!(run(&UnindexedForeignKey, &cat).is_empty());
     }
@@ -220,20 +242,45 @@ mod tests {
             .build();
         let f = run(&UnindexedForeignKey, &cat);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].evidence["indexes_considered"]["subs_org_plan"], "leads with (org_id)");
+        assert_eq!(
+            f[0].evidence["indexes_considered"]["subs_org_plan"],
+            "leads with (org_id)"
+        );
     }
 
     #[test]
     fn partial_and_invalid_indexes_do_not_cover() {
         let cat = base()
-            .index_full("public.subs", "subs_plan_live", &["plan_id"], false, false, true, Some("(created_at IS NOT NULL)"))
-            .index_full("public.subs", "subs_plan_broken", &["plan_id"], false, false, false, None)
+            .index_full(
+                "public.subs",
+                "subs_plan_live",
+                &["plan_id"],
+                false,
+                false,
+                true,
+                Some("(created_at IS NOT NULL)"),
+            )
+            .index_full(
+                "public.subs",
+                "subs_plan_broken",
+                &["plan_id"],
+                false,
+                false,
+                false,
+                None,
+            )
             .build();
         let f = run(&UnindexedForeignKey, &cat);
         assert_eq!(f.len(), 1);
         let considered = &f[0].evidence["indexes_considered"];
-        assert!(considered["subs_plan_live"].as_str().unwrap().starts_with("partial"));
-        assert!(considered["subs_plan_broken"].as_str().unwrap().starts_with("invalid"));
+        assert!(considered["subs_plan_live"]
+            .as_str()
+            .unwrap()
+            .starts_with("partial"));
+        assert!(considered["subs_plan_broken"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid"));
     }
 
     #[test]
@@ -242,17 +289,29 @@ mod tests {
             .table("public.p", &["a int not null", "b int not null"])
             .pk("public.p", &["a", "b"])
             .table("public.c", &["a int", "b int"])
-            .fk("public.c", &["a", "b"], "public.p", &["a", "b"], FkAction::Cascade)
+            .fk(
+                "public.c",
+                &["a", "b"],
+                "public.p",
+                &["a", "b"],
+                FkAction::Cascade,
+            )
             .index("public.c", "c_b_a", &["b", "a"])
             .build();
         assert!(run(&UnindexedForeignKey, &cat).is_empty());
         let ix = CatalogIndex::new(&cat);
-        assert!(ix.indexes(ix.relation_named("public", "c").unwrap().oid).len() == 1);
+        assert!(
+            ix.indexes(ix.relation_named("public", "c").unwrap().oid)
+                .len()
+                == 1
+        );
     }
 
     #[test]
     fn expression_index_does_not_cover() {
-        let cat = base().index("public.subs", "subs_expr", &["(lower(plan_id::text))"]).build();
+        let cat = base()
+            .index("public.subs", "subs_expr", &["(lower(plan_id::text))"])
+            .build();
         assert_eq!(run(&UnindexedForeignKey, &cat).len(), 1);
     }
 

@@ -534,6 +534,29 @@ mod tests {
     }
 
     #[test]
+    fn select_true_on_the_tenant_root_is_high() {
+        let cat = project()
+            .policy(
+                "public.companies",
+                "companies: all readable",
+                PolicyCommand::Select,
+                &["authenticated"],
+                Some("true"),
+                None,
+            )
+            .build();
+        assert!(ctx_tenancy_ready(&cat), "tenancy detects the root");
+        let f = run(&PermissivePolicy, &cat);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(
+            f[0].message.contains("read any tenant's row"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
     fn anon_reach_is_critical_even_on_global_tables() {
         let cat = project()
             .policy(

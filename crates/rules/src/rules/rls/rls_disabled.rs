@@ -105,7 +105,10 @@ impl Rule for RlsDisabled {
                 .table(&rel.schema, &rel.name)
                 .impact(impact)
                 .evidence("rls_enabled", false)
-                .evidence("api_roles", serde_json::to_value(&exposure.roles).unwrap_or_default())
+                .evidence(
+                    "api_roles",
+                    serde_json::to_value(&exposure.roles).unwrap_or_default(),
+                )
                 .evidence("policies", policies)
                 .fix(fix, FixSafety::Review);
             if let Some(rows) = rel.row_estimate {
@@ -128,7 +131,10 @@ mod tests {
     #[test]
     fn exposed_table_without_rls_is_reported() {
         let cat = CatalogBuilder::supabase()
-            .table("public.stripe_events", &["id text not null", "payload jsonb"])
+            .table(
+                "public.stripe_events",
+                &["id text not null", "payload jsonb"],
+            )
             .supabase_grants("public.stripe_events")
             .build();
         let f = run(&RlsDisabled, &cat);
@@ -184,10 +190,21 @@ mod tests {
         let cat = CatalogBuilder::supabase()
             .table("public.t", &["id uuid"])
             .supabase_grants("public.t")
-            .policy("public.t", "p", PolicyCommand::Select, &["authenticated"], Some("true"), None)
+            .policy(
+                "public.t",
+                "p",
+                PolicyCommand::Select,
+                &["authenticated"],
+                Some("true"),
+                None,
+            )
             .build();
         let f = run(&RlsDisabled, &cat);
-        assert!(f[0].message.contains("1 policy never apply"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("1 policy never apply"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -210,6 +227,10 @@ mod tests {
         };
         let f = run_with(&RlsDisabled, &cat, &settings, &[]);
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("web_anon can SELECT"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("web_anon can SELECT"),
+            "{}",
+            f[0].message
+        );
     }
 }
