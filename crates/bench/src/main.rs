@@ -229,8 +229,10 @@ async fn main() -> Result<()> {
         ms(analysis)
     );
     println!(
-        "    of which policy expression analysis: {}",
-        ms(policies_time)
+        "    of which policy expressions {}, exposure {}, tenancy {}",
+        ms(policies_time),
+        ms(exposure_time),
+        ms(tenancy_time)
     );
     for (d, name, n) in per_rule.iter().take(6) {
         println!("  {name:<40} {:>8}  {n} findings", ms(*d));

@@ -54,14 +54,16 @@ impl<'a> Context<'a> {
         let index = CatalogIndex::new(catalog);
         let exposure = Exposure::analyse(&index, settings);
         let policies = PolicyAnalysis::analyse(&index);
-        let tenancy = Tenancy::analyse(&index, settings, &policies);
+        let mut tenancy = Tenancy::analyse(&index, settings, &policies);
         let users: Vec<_> = tenancy
             .users_table
             .into_iter()
             .chain(index.relation_named("auth", "users").map(|r| r.oid))
             .collect();
-        let relationships =
-            Relationships::analyse(&index, &users, tenancy.root, &tenancy.tenant_columns);
+        // Scope detection already computed them with the same inputs when there is a root.
+        let relationships = tenancy.take_relationships().unwrap_or_else(|| {
+            Relationships::analyse(&index, &users, tenancy.root, &tenancy.tenant_columns)
+        });
         let origins: Vec<_> = tenancy
             .root
             .into_iter()

@@ -84,6 +84,10 @@ pub struct Tenancy {
     pub resolutions: Vec<(Resolution, Vec<String>)>,
     #[serde(skip)]
     pub scopes: HashMap<Oid, Scope>,
+    /// The relationships scope detection computed (users table and `auth.users`, this root and
+    /// these tenant columns), handed to the context so they are not computed twice.
+    #[serde(skip)]
+    pub(crate) relationships: Option<Relationships>,
     /// Why a table is `Global` or `Unscoped`, in words.
     #[serde(skip)]
     pub scope_reasons: HashMap<Oid, String>,
@@ -497,6 +501,7 @@ impl Tenancy {
                 queue.push_back(child);
             }
         }
+        self.relationships = Some(rels);
         // Everything else: Unscoped when it holds a user (or is the users table), else Global.
         let users_set: HashSet<Oid> = users.iter().copied().collect();
         for rel in &d.tables {
@@ -551,6 +556,9 @@ impl Tenancy {
 
         // Resolutions, from the policies of the root and of directly scoped tables.
         let root_key = key_column(index, root).map(|c| c.name.clone());
+        // (resolution position, policy label) already listed: a set, since one resolution can
+        // gather thousands of policies.
+        let mut listed: HashSet<(usize, String)> = HashSet::new();
         for rel in &d.tables {
             let column = match self.scopes.get(&rel.oid) {
                 Some(Scope::Direct { column }) => column.clone(),
@@ -581,13 +589,16 @@ impl Tenancy {
                         other => other,
                     };
                     let label = policy_label(p);
-                    match self.resolutions.iter_mut().find(|(x, _)| *x == r) {
-                        Some((_, v)) => {
-                            if !v.contains(&label) {
-                                v.push(label)
+                    match self.resolutions.iter().position(|(x, _)| *x == r) {
+                        Some(i) => {
+                            if listed.insert((i, label.clone())) {
+                                self.resolutions[i].1.push(label)
                             }
                         }
-                        None => self.resolutions.push((r, vec![label])),
+                        None => {
+                            listed.insert((self.resolutions.len(), label.clone()));
+                            self.resolutions.push((r, vec![label]));
+                        }
                     }
                 }
             }
@@ -713,6 +724,11 @@ impl Tenancy {
         }
         // 3. The users table carrying the tenant column.
         self.users_table.and_then(take)
+    }
+
+    /// The relationships computed while detecting scopes, if any (taken, not cloned).
+    pub(crate) fn take_relationships(&mut self) -> Option<Relationships> {
+        self.relationships.take()
     }
 
     pub fn scope(&self, rel: Oid) -> Option<&Scope> {
