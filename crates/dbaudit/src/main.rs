@@ -66,7 +66,7 @@ fn run(cli: Cli) -> Result<u8> {
                 &config::Config::default(),
                 output.fail_on.severity(),
             ))?;
-            outcome.report.source.target = "dbaudit demo (bundled Taskboard project)".into();
+            outcome.report.source.target = "the bundled demo project (Taskboard)".into();
             audit::emit(&outcome, &output)?;
             // The demo's defects are planted: finding them is success.
             Ok(0)
