@@ -4,11 +4,13 @@
 //! (kept in `queries/*.sql`) run concurrently; [`index::CatalogIndex`] gives rules fast lookups.
 
 pub mod builder;
+mod ident;
 pub mod index;
 pub mod load;
 pub mod model;
 pub mod synthetic;
 
+pub use ident::quote_ident;
 pub use index::CatalogIndex;
 pub use load::{load, LoadError, LoadOptions};
 pub use model::*;

@@ -19,6 +19,7 @@
 //! assert!(sql.contains("CREATE TABLE public.organizations"));
 //! ```
 
+use crate::quote_ident;
 use std::fmt::Write;
 
 /// Parameters of a synthetic schema. The defaults are the benchmark of the design: 5,000 tables,
@@ -81,20 +82,6 @@ fn mix(x: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-fn quote_ident(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        s.to_string()
-    } else {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    }
 }
 
 fn table_name(i: usize) -> String {
