@@ -131,10 +131,7 @@ pub async fn run(
         .map(|s| s.name.clone())
         .collect();
     info.api_roles = ctx.exposure.api_roles.clone();
-    info.api_roles_source = serde_json::to_value(ctx.exposure.source)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    info.api_roles_source = ctx.exposure.source.as_str().to_string();
     info.timings_ms = timings;
     info.config = config.path.as_ref().map(|p| p.display().to_string());
     let relations = ctx.audited_relations().count();

@@ -22,6 +22,17 @@ pub enum ApiRolesSource {
     None,
 }
 
+impl ApiRolesSource {
+    /// As in the JSON report: `config`, `detected`, `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiRolesSource::Config => "config",
+            ApiRolesSource::Detected => "detected",
+            ApiRolesSource::None => "none",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Exposure {
     pub api_roles: Vec<String>,
@@ -115,9 +126,13 @@ impl Exposure {
         }
     }
 
-    /// The exposure of one relation (empty when no API role reaches it).
-    pub fn of(&self, rel: Oid) -> RelationExposure {
-        self.relations.get(&rel).cloned().unwrap_or_default()
+    /// The exposure of one relation (empty when no API role reaches it). Borrowed: rules ask
+    /// for it once per relation.
+    pub fn of(&self, rel: Oid) -> &RelationExposure {
+        static UNEXPOSED: RelationExposure = RelationExposure {
+            roles: BTreeMap::new(),
+        };
+        self.relations.get(&rel).unwrap_or(&UNEXPOSED)
     }
 
     pub fn is_exposed(&self, rel: Oid) -> bool {
@@ -245,6 +260,11 @@ mod tests {
         };
         let e = Exposure::analyse(&ix, &settings);
         assert_eq!(e.source, ApiRolesSource::Config);
+        assert_eq!(
+            serde_json::to_value(e.source).unwrap(),
+            e.source.as_str(),
+            "as_str spells it as the JSON does"
+        );
         assert!(e.is_exposed(ix.relation_named("public", "t").unwrap().oid));
     }
 }

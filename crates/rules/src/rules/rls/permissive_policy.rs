@@ -118,7 +118,7 @@ impl Rule for PermissivePolicy {
                 if !p.permissive {
                     continue;
                 }
-                let reaching = api.reaching(p, &exposure);
+                let reaching = api.reaching(p, exposure);
                 if reaching.is_empty() {
                     continue;
                 }

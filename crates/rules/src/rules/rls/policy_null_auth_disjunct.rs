@@ -75,7 +75,7 @@ impl Rule for PolicyNullAuthDisjunct {
                 if bad.is_empty() {
                     continue;
                 }
-                let anon_reaches = api.reaching(p, &exposure).iter().any(|r| r == "anon");
+                let anon_reaches = api.reaching(p, exposure).iter().any(|r| r == "anon");
                 let severity = if anon_reaches {
                     Severity::High
                 } else {

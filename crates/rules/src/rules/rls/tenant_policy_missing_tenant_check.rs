@@ -97,7 +97,7 @@ impl Rule for TenantPolicyMissingTenantCheck {
                 if !p.permissive {
                     continue;
                 }
-                let reaching = api.reaching(p, &exposure);
+                let reaching = api.reaching(p, exposure);
                 if reaching.is_empty() {
                     continue;
                 }
