@@ -163,6 +163,7 @@ impl RuleMeta {
             column: None,
             policy: None,
             function: None,
+            object: None,
             file: None,
             line: None,
             message: message.into(),
@@ -211,6 +212,10 @@ pub struct Finding {
     pub column: Option<String>,
     pub policy: Option<String>,
     pub function: Option<String>,
+    /// Another object the finding is about, when the fields above do not name it: an index,
+    /// an extension, a sequence, a probed command, a code handler. Part of the fingerprint.
+    #[serde(default)]
+    pub object: Option<String>,
     pub file: Option<String>,
     pub line: Option<u32>,
     pub message: String,
@@ -240,6 +245,10 @@ impl Finding {
     }
     pub fn function(mut self, function: impl Into<String>) -> Self {
         self.function = Some(function.into());
+        self
+    }
+    pub fn object(mut self, object: impl Into<String>) -> Self {
+        self.object = Some(object.into());
         self
     }
     pub fn file(mut self, file: impl Into<String>, line: Option<u32>) -> Self {
@@ -300,15 +309,20 @@ impl Finding {
     /// Fill `fingerprint` with a stable hash of the rule and the object it is about. Messages,
     /// severities and evidence do not take part, so a baseline survives wording changes.
     pub fn with_fingerprint(mut self) -> Self {
-        self.fingerprint = fingerprint(&[
-            &self.rule,
+        let mut parts = vec![
+            self.rule.as_str(),
             self.schema.as_deref().unwrap_or(""),
             self.table.as_deref().unwrap_or(""),
             self.column.as_deref().unwrap_or(""),
             self.policy.as_deref().unwrap_or(""),
             self.function.as_deref().unwrap_or(""),
             self.file.as_deref().unwrap_or(""),
-        ]);
+        ];
+        // Only when set, so fingerprints of findings without one stay what they were.
+        if let Some(o) = &self.object {
+            parts.push(o);
+        }
+        self.fingerprint = fingerprint(&parts);
         self
     }
 }

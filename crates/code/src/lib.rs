@@ -1,0 +1,1 @@
+//! Application-code checks (`--code`).

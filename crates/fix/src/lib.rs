@@ -1,0 +1,1 @@
+//! The fix migration (`--fix-out`). See DESIGN.md, "Fix migration".

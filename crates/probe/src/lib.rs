@@ -1,0 +1,1 @@
+//! Isolation proof (`--probe`). See DESIGN.md, "Proof".

@@ -1,0 +1,1 @@
+//! Data scans (`--scan-data`). See DESIGN.md, "Data scans".
