@@ -161,6 +161,13 @@ fn object_names(f: &Finding) -> Vec<String> {
         out.push(func.clone());
         out.push(func.split('(').next().unwrap_or(func).to_string());
     }
+    if let Some(o) = &f.object {
+        out.push(o.clone());
+        // `index contacts_idx` is also `contacts_idx`.
+        if let Some((_, name)) = o.split_once(' ') {
+            out.push(name.to_string());
+        }
+    }
     if let Some(file) = &f.file {
         out.push(file.clone());
     }

@@ -297,6 +297,11 @@ impl Finding {
             };
         }
         let table = self.qualified_table().unwrap_or_default();
+        if table.is_empty() {
+            if let Some(o) = &self.object {
+                return o.clone();
+            }
+        }
         if let Some(p) = &self.policy {
             return format!("policy \"{p}\" on {table}");
         }

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod cluster;
 pub mod layout;
+pub mod locations;
 pub mod split;
 pub mod supabase;
 pub mod testing;
@@ -13,3 +14,4 @@ pub mod testing;
 pub use apply::{apply, ApplyError, ApplyReport, FileOutcome, MigrationFailure};
 pub use cluster::{Cluster, ClusterError, ClusterOptions, ServerBinaries};
 pub use layout::{detect, discover, LayoutError, LayoutKind, MigrationFile, MigrationSet, TxMode};
+pub use locations::{Location, ObjectKind, ObjectLocations};

@@ -177,6 +177,7 @@ fn finding(
     ))
     .table(&rel.schema, &rel.name)
     .column(key_columns(dup))
+    .object(format!("index {}", dup.name))
     .impact(format!(
         "every write to {} updates both indexes, vacuum scans both and both take cache, \
              while {} serves no query {} does not",

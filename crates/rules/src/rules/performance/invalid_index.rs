@@ -120,6 +120,7 @@ fn finding(rel: &Relation, idx: &Index) -> Finding {
     META.finding(message)
         .table(&rel.schema, &rel.name)
         .column(key_columns(idx))
+        .object(format!("index {}", idx.name))
         .impact(impact)
         .evidence("index", idx.name.clone())
         .evidence("definition", idx.definition.clone())

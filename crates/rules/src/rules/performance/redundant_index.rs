@@ -135,6 +135,7 @@ fn finding(
         ))
         .table(&rel.schema, &rel.name)
         .column(key_columns(short))
+        .object(format!("index {}", short.name))
         .impact(format!(
             "every write to {} maintains {} although {} serves the same lookups",
             rel.qualified(),

@@ -90,6 +90,7 @@ impl Rule for UnusedIndex {
                     ))
                     .table(&rel.schema, &rel.name)
                     .column(key_columns(idx))
+                    .object(format!("index {}", idx.name))
                     .impact(format!(
                         "every write to {} maintains an index no query has read",
                         rel.qualified()

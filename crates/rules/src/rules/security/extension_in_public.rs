@@ -89,7 +89,7 @@ impl Rule for ExtensionInPublic {
                     e.name,
                     reaching.join(", ")
                 ))
-                .with_object(&e.name)
+                .object(format!("extension {}", e.name))
                 .impact(format!(
                     "the functions, tables and types of {} sit in the API schema: its functions \
                      are callable as RPC endpoints by API roles, and public cannot be locked down \
@@ -112,22 +112,6 @@ impl Rule for ExtensionInPublic {
                 )
             })
             .collect()
-    }
-}
-
-/// A finding about an extension: the model has no field for extensions, so the extension goes
-/// where a function's name would (`extension pg_trgm`), which gives the finding a readable
-/// location, an `[[ignore]]` object and a fingerprint of its own.
-trait WithObject {
-    fn with_object(self, name: &str) -> Self;
-}
-
-impl WithObject for Finding {
-    fn with_object(mut self, name: &str) -> Self {
-        self.schema = None;
-        self.table = None;
-        self.function = Some(format!("extension {name}"));
-        self
     }
 }
 
