@@ -350,7 +350,9 @@ pub fn sort_findings(findings: &mut [Finding]) {
             .cmp(&a.severity)
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.location().cmp(&b.location()))
+            .then_with(|| a.line.cmp(&b.line))
             .then_with(|| a.message.cmp(&b.message))
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
 }
 

@@ -112,12 +112,38 @@ pub fn find_rule(name_or_code: &str) -> Option<&'static dyn Rule> {
 }
 
 /// Run every implemented rule and return the findings, fingerprinted and sorted.
+///
+/// The rules run on every core: each is independent and reads the shared context only.
 pub fn run_all(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = registry()
-        .iter()
-        .flat_map(|r| r.check(ctx))
-        .map(Finding::with_fingerprint)
-        .collect();
+    let rules = registry();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let run = |part: usize| -> Vec<Finding> {
+        rules
+            .iter()
+            .skip(part)
+            .step_by(threads)
+            .flat_map(|r| r.check(ctx))
+            .map(Finding::with_fingerprint)
+            .collect()
+    };
+    let mut out: Vec<Finding> = if threads == 1 {
+        run(0)
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..threads)
+                .map(|part| scope.spawn(move || run(part)))
+                .collect();
+            let mut all = run(0);
+            for h in handles {
+                // A rule that panics is a bug: surface it rather than drop its findings.
+                all.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            all
+        })
+    };
     dbaudit_findings::sort_findings(&mut out);
     out
 }
