@@ -25,7 +25,7 @@ pub struct Cli {
 pub enum Command {
     /// Audit migrations or a live database and print the report.
     #[command(after_help = AUDIT_EXAMPLES)]
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// List every rule: code, name, category, default severity, what it needs.
     Rules {
         /// Output format.
@@ -51,6 +51,9 @@ Examples:
   dbaudit audit --db \"$DATABASE_URL\"             audit a live database, read-only
   dbaudit audit --format md --out audit.md       write the Markdown report
   dbaudit audit --format json --fail-on critical CI: exit 1 only on critical findings
+  dbaudit audit --scan-data --probe              also scan rows and prove tenant isolation
+  dbaudit audit --code src/ --fix-out fix.sql    check app code; write (and verify) a fix migration
+  dbaudit audit --format sarif --out dbaudit.sarif --baseline .dbaudit-baseline.json
 
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the audit could not run.";
 
@@ -97,8 +100,77 @@ pub struct AuditArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub statement_timeout: u64,
 
+    /// Also scan the rows: orphans, NULL tenants, cross-tenant references, soft-deleted
+    /// parents, values a recommended constraint would reject. Read-only; counts and sample keys
+    /// only, never row contents.
+    #[arg(long, help_heading = "Data scan")]
+    pub scan_data: bool,
+
+    /// Scan only about PERCENT of the rows of tables above a million rows (TABLESAMPLE
+    /// SYSTEM); the report says which tables were sampled.
+    #[arg(long, value_name = "PERCENT", requires = "scan_data", value_parser = parse_percent, help_heading = "Data scan")]
+    pub sample: Option<f64>,
+
+    /// Seconds one table's scan may run before it is reported as not scanned.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        help_heading = "Data scan"
+    )]
+    pub scan_timeout: u64,
+
+    /// Prove tenant isolation: act as a member of tenant A (real role, real JWT claims) and try
+    /// to read and write tenant B's rows, then delete a tenant and a user and count what is left.
+    /// Everything runs in one transaction that is rolled back.
+    #[arg(long, help_heading = "Isolation probe")]
+    pub probe: bool,
+
+    /// Allow --probe on a live database (--db). The probe's transaction is rolled back, but
+    /// sequences still advance and triggers may act outside it (HTTP calls, NOTIFY, ...):
+    /// use a staging copy when you can.
+    #[arg(long, requires = "probe", help_heading = "Isolation probe")]
+    pub allow_live_probe: bool,
+
+    /// Application code to check against the schema (repeatable): TypeScript, JavaScript and
+    /// Python. Default when auditing a repository found from the current directory: its
+    /// source folders (src/, app/, backend/, ...).
+    #[arg(long = "code", value_name = "DIR", help_heading = "Code")]
+    pub code: Vec<PathBuf>,
+
+    /// Do not check application code, even the folders found automatically.
+    #[arg(long, conflicts_with = "code", help_heading = "Code")]
+    pub no_code: bool,
+
+    /// Write a SQL migration that fixes what can be fixed. With --migrations, dbaudit rebuilds
+    /// the database, applies the fix, audits again and reports what it cleared.
+    #[arg(long, value_name = "FILE", help_heading = "Fixes and CI")]
+    pub fix_out: Option<PathBuf>,
+
+    /// Findings listed in this baseline file are shown as known and do not count for --fail-on.
+    #[arg(long, value_name = "FILE", help_heading = "Fixes and CI")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write every finding of this run to a baseline file (for --baseline in later runs).
+    #[arg(long, value_name = "FILE", help_heading = "Fixes and CI")]
+    pub write_baseline: Option<PathBuf>,
+
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if v > 0.0 && v <= 100.0 {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} is not a percentage between 0 (excluded) and 100"
+        ))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -124,6 +196,8 @@ pub enum Format {
     Json,
     /// Markdown report.
     Md,
+    /// SARIF 2.1.0, for code-scanning uploads.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

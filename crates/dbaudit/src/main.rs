@@ -12,6 +12,7 @@ mod demo;
 use anyhow::{bail, Result};
 use clap::Parser;
 use cli::{Cli, Command, ListFormat};
+use dbaudit_findings::RuleMeta;
 use dbaudit_rules::{catalogue, Settings};
 use std::process::ExitCode;
 
@@ -44,11 +45,13 @@ fn run(cli: Cli) -> Result<u8> {
             let config = config::Config::find(args.config.as_deref(), &start)?;
             let settings = config.settings(&args.api_roles, &args.schemas);
             let source = audit::Source::from_args(&args);
+            let extras = extras(&args)?;
             let outcome = runtime()?.block_on(audit::run(
                 source,
                 settings,
                 &config,
                 args.output.fail_on.severity(),
+                extras,
             ))?;
             audit::emit(&outcome, &args.output)
         }
@@ -60,11 +63,18 @@ fn run(cli: Cli) -> Result<u8> {
                 seeds: vec![],
                 supabase: false,
             };
+            // The demo shows everything dbaudit does: rows scanned and isolation proven too.
+            let extras = audit::Extras {
+                scan: Some(dbaudit_scan::ScanOptions::default()),
+                probe: true,
+                ..audit::Extras::default()
+            };
             let mut outcome = runtime()?.block_on(audit::run(
                 source,
                 Settings::default(),
                 &config::Config::default(),
                 output.fail_on.severity(),
+                extras,
             ))?;
             outcome.report.source.target = "the bundled demo project (Taskboard)".into();
             audit::emit(&outcome, &output)?;
@@ -82,8 +92,69 @@ fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// What `audit` does besides the schema rules, from the command line.
+fn extras(args: &cli::AuditArgs) -> Result<audit::Extras> {
+    let baseline = match &args.baseline {
+        Some(p) => Some(dbaudit_report::baseline::Baseline::load(p)?),
+        None => None,
+    };
+    for dir in &args.code {
+        if !dir.is_dir() {
+            bail!(
+                "--code {}: no such directory (give the folder holding the application's source)",
+                dir.display()
+            );
+        }
+    }
+    Ok(audit::Extras {
+        scan: args.scan_data.then(|| dbaudit_scan::ScanOptions {
+            statement_timeout: std::time::Duration::from_secs(args.scan_timeout.max(1)),
+            sample_percent: args.sample,
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            ..dbaudit_scan::ScanOptions::default()
+        }),
+        probe: args.probe,
+        allow_live_probe: args.allow_live_probe,
+        code: args.code.clone(),
+        auto_code: !args.no_code,
+        fix_out: args.fix_out.clone(),
+        baseline,
+        write_baseline: args.write_baseline.clone(),
+    })
+}
+
+/// Metadata of every implemented rule, in catalogue order: schema rules, data scans, probe,
+/// code checks.
+pub fn all_rules() -> &'static [&'static RuleMeta] {
+    static ALL: std::sync::OnceLock<Vec<&'static RuleMeta>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v: Vec<&'static RuleMeta> = dbaudit_rules::registry()
+            .iter()
+            .map(|r| r.meta())
+            .chain(dbaudit_scan::RULES.iter().copied())
+            .chain(dbaudit_probe::RULES.iter().copied())
+            .chain(dbaudit_code::RULES.iter().copied())
+            .collect();
+        let order = |code: &str| {
+            catalogue::CATALOGUE
+                .iter()
+                .position(|e| e.code == code)
+                .unwrap_or(usize::MAX)
+        };
+        v.sort_by_key(|m| order(m.code));
+        v
+    })
+}
+
+fn find_meta(name_or_code: &str) -> Option<&'static RuleMeta> {
+    all_rules()
+        .iter()
+        .copied()
+        .find(|m| m.name == name_or_code || m.code.eq_ignore_ascii_case(name_or_code))
+}
+
 fn rules_listing(format: ListFormat) -> String {
-    let implemented = |name: &str| dbaudit_rules::find_rule(name).is_some();
+    let implemented = |name: &str| find_meta(name).is_some();
     match format {
         ListFormat::Json => {
             let rows: Vec<serde_json::Value> = catalogue::CATALOGUE
@@ -138,8 +209,7 @@ fn rules_listing(format: ListFormat) -> String {
 }
 
 fn explain(name: &str) -> Result<String> {
-    if let Some(rule) = dbaudit_rules::find_rule(name) {
-        let m = rule.meta();
+    if let Some(m) = find_meta(name) {
         return Ok(format!(
             "# {} ({})\n\nCategory: {} · default severity: {} · needs: {}\n\n{}\n",
             m.name,
@@ -189,9 +259,13 @@ mod tests {
         let text = explain("rls-disabled").unwrap();
         assert!(text.contains("## Why it matters"));
         assert_eq!(explain("RLS001").unwrap(), text);
-        assert!(explain("orphan-rows")
-            .unwrap()
-            .contains("not implemented yet"));
+        assert!(explain("orphan-rows").unwrap().contains("## Fix"));
+        if let Some(e) = catalogue::CATALOGUE
+            .iter()
+            .find(|e| find_meta(e.name).is_none())
+        {
+            assert!(explain(e.name).unwrap().contains("not implemented yet"));
+        }
         let err = explain("rls-disable").unwrap_err().to_string();
         assert!(err.contains("rls-disabled"), "{err}");
     }

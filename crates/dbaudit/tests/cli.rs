@@ -35,12 +35,30 @@ fn version_and_help() {
 }
 
 #[test]
-fn unimplemented_capabilities_are_refused_not_faked() {
-    for flag in ["--scan-data", "--probe"] {
-        let o = run(&["audit", "--migrations", ".", flag]);
-        assert_eq!(o.status.code(), Some(2));
-        assert!(stderr(&o).contains("unexpected argument"), "{}", stderr(&o));
-    }
+fn probing_a_live_database_needs_the_confirmation_flag() {
+    // Refused before any connection is attempted (the host does not exist).
+    let o = run(&[
+        "audit",
+        "--db",
+        "postgres://auditor@db.invalid/app",
+        "--probe",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("--allow-live-probe"), "{err}");
+    assert!(err.contains("rolled back"), "{err}");
+}
+
+#[test]
+fn scan_and_code_flags_are_checked() {
+    let o = run(&["audit", "--migrations", ".", "--sample", "10"]);
+    assert_eq!(o.status.code(), Some(2), "--sample needs --scan-data");
+    let o = run(&["audit", "--migrations", ".", "--scan-data", "--sample", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("percentage"), "{}", stderr(&o));
+    let o = run(&["audit", "--migrations", ".", "--code", "/no/such/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no such directory"), "{}", stderr(&o));
 }
 
 #[test]

@@ -245,5 +245,5 @@ fn demo_runs_end_to_end() {
     assert_eq!(n, 4, "{f:#?}");
     // The markdown report renders too.
     let o = run(&["demo", "--format", "md"]);
-    assert!(stdout(&o).contains("# Database audit"));
+    assert!(stdout(&o).contains("Database Audit Report"));
 }

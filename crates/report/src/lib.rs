@@ -3,8 +3,12 @@
 //!
 //! The JSON shape is a contract, documented in `docs/json-output.md`.
 
+pub mod baseline;
 pub mod json;
 pub mod markdown;
+pub mod overview;
+pub mod sarif;
+pub mod score;
 pub mod text;
 
 use dbaudit_findings::{Category, Finding, Severity};
@@ -27,6 +31,38 @@ pub struct Report {
     pub probe: Option<serde_json::Value>,
     /// Data scan results (`--scan-data`; not yet: `null`).
     pub scan: Option<serde_json::Value>,
+    /// Code checks (`--code`): `{files_scanned, findings, skipped: [{file, reason}], elapsed_ms}`;
+    /// `null` when not run.
+    pub code: Option<serde_json::Value>,
+    /// The fix migration (`--fix-out`): `{file, statements, verification}`, where
+    /// `verification` is `null` or `{applied, error, with_fix, cleared, remaining: [{rule,
+    /// location, fingerprint}], new: [...]}` (dbaudit applied the fix to a fresh build and
+    /// re-audited). `null` without `--fix-out`.
+    pub fix: Option<serde_json::Value>,
+    /// What the schema looks like beyond the findings: tables summary, delete trees, the
+    /// relationship map, what is good, verification queries. `null` when not computed.
+    pub overview: Option<overview::Overview>,
+    /// Fingerprints of the findings that are in the `--baseline` file. They stay in
+    /// `findings` but are shown apart as known and left out of the summary counts, the score
+    /// and `--fail-on`.
+    pub known: Vec<String>,
+}
+
+impl Report {
+    /// Whether a finding is in the baseline.
+    pub fn is_known(&self, f: &Finding) -> bool {
+        self.known.contains(&f.fingerprint)
+    }
+
+    /// The findings that count (not in the baseline), in report order.
+    pub fn counted(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| !self.is_known(f))
+    }
+
+    /// The findings in the baseline, in report order.
+    pub fn known_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| self.is_known(f))
+    }
 }
 
 /// What was audited.
@@ -78,11 +114,14 @@ pub struct Summary {
     pub rules_run: usize,
     /// Tables and views audited.
     pub relations: usize,
-    /// The `--fail-on` threshold and whether the audit fails it.
-    pub fail_on: Severity,
+    /// The `--fail-on` threshold (`never`: None) and whether the audit fails it.
+    #[serde(serialize_with = "fail_on_name")]
+    pub fail_on: Option<Severity>,
     pub failed: bool,
     /// Findings removed by `[[ignore]]` entries of dbaudit.toml.
     pub ignored: usize,
+    /// Health score of the counted findings (see `docs/scoring.md`).
+    pub score: score::Score,
 }
 
 impl Summary {
@@ -90,7 +129,7 @@ impl Summary {
         findings: &[Finding],
         rules_run: usize,
         relations: usize,
-        fail_on: Severity,
+        fail_on: Option<Severity>,
     ) -> Summary {
         let mut by_severity = BTreeMap::new();
         for s in Severity::ALL {
@@ -112,9 +151,15 @@ impl Summary {
             rules_run,
             relations,
             fail_on,
-            failed: findings.iter().any(|f| f.severity >= fail_on),
+            failed: fail_on.is_some_and(|t| findings.iter().any(|f| f.severity >= t)),
             ignored: 0,
+            score: score::compute(findings),
         }
+    }
+
+    /// `critical` … `info`, or `never`.
+    pub fn fail_on_name(&self) -> &'static str {
+        self.fail_on.map(Severity::as_str).unwrap_or("never")
     }
 
     pub fn count(&self, s: Severity) -> usize {
@@ -122,9 +167,13 @@ impl Summary {
     }
 }
 
-/// Findings of one severity, in report order.
+fn fail_on_name<S: serde::Serializer>(v: &Option<Severity>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.map(Severity::as_str).unwrap_or("never"))
+}
+
+/// Counted findings (baseline ones left out) of one severity, in report order.
 pub fn findings_of(report: &Report, s: Severity) -> impl Iterator<Item = &Finding> {
-    report.findings.iter().filter(move |f| f.severity == s)
+    report.counted().filter(move |f| f.severity == s)
 }
 
 /// The category title used in headings.
@@ -165,6 +214,11 @@ pub(crate) mod sample {
         docs: "",
     };
 
+    /// The sample rules' metadata.
+    pub fn rules() -> Vec<&'static RuleMeta> {
+        vec![&RLS, &PERF, &MIG]
+    }
+
     /// A small, fixed report for snapshot tests.
     pub fn report() -> Report {
         let findings = vec![
@@ -186,7 +240,7 @@ pub(crate) mod sample {
                 .fix("CREATE INDEX CONCURRENTLY IF NOT EXISTS subs_plan_id_idx ON public.subs (plan_id);", FixSafety::Safe)
                 .with_fingerprint(),
         ];
-        let summary = Summary::new(&findings, 4, 12, Severity::High);
+        let summary = Summary::new(&findings, 4, 12, Some(Severity::High));
         Report {
             dbaudit: "0.1.0".into(),
             generated_at: "2026-11-22T10:00:00Z".into(),
@@ -214,6 +268,10 @@ pub(crate) mod sample {
             findings,
             probe: None,
             scan: None,
+            code: None,
+            fix: None,
+            overview: None,
+            known: vec![],
         }
     }
 }

@@ -83,14 +83,25 @@ pub fn render(report: &Report, color: bool) -> String {
         let _ = writeln!(out, "{}", paint("No findings.", Style::new().green()));
     }
     let _ = writeln!(out);
-    let verdict = if report.summary.failed {
+    let verdict = if report.summary.fail_on.is_none() {
         paint(
-            &format!("FAIL: findings at or above {}", report.summary.fail_on),
+            "--fail-on never: findings do not change the exit status",
+            Style::new().bold(),
+        )
+    } else if report.summary.failed {
+        paint(
+            &format!(
+                "FAIL: findings at or above {}",
+                report.summary.fail_on_name()
+            ),
             Style::new().bold().red(),
         )
     } else {
         paint(
-            &format!("PASS: nothing at or above {}", report.summary.fail_on),
+            &format!(
+                "PASS: nothing at or above {}",
+                report.summary.fail_on_name()
+            ),
             Style::new().bold().green(),
         )
     };
