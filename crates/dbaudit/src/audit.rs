@@ -612,13 +612,19 @@ async fn apply_fix(
         });
         return Ok((None, Some(error)));
     }
+    let catalog = load_snapshot(&client).await?;
+    Ok((Some(catalog), None))
+}
+
+/// The catalog of a throwaway database, read in one read-only repeatable-read transaction.
+async fn load_snapshot(client: &tokio_postgres::Client) -> Result<Catalog> {
     client
         .batch_execute("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .context("starting the read-only audit transaction")?;
-    let catalog = dbaudit_catalog::load(&client, &LoadOptions { statistics: false }).await?;
+    let catalog = dbaudit_catalog::load(client, &LoadOptions { statistics: false }).await;
     client.batch_execute("ROLLBACK").await.ok();
-    Ok((Some(catalog), None))
+    Ok(catalog?)
 }
 
 fn migration_failures(applied: &dbaudit_pgcluster::ApplyReport) -> Vec<MigrationFailure> {
@@ -676,12 +682,7 @@ async fn build_and_load(
     let applied = dbaudit_pgcluster::apply(&client, set).await?;
     timings.insert("apply".into(), t.elapsed().as_millis() as u64);
     let t = Instant::now();
-    client
-        .batch_execute("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await
-        .context("starting the read-only audit transaction")?;
-    let catalog = dbaudit_catalog::load(&client, &LoadOptions { statistics: false }).await?;
-    client.batch_execute("ROLLBACK").await.ok();
+    let catalog = load_snapshot(&client).await?;
     timings.insert("catalog".into(), t.elapsed().as_millis() as u64);
     Ok((catalog, applied))
 }
