@@ -130,3 +130,36 @@ async fn wrong_password_and_refused_tls() {
     );
     cluster.stop().await.unwrap();
 }
+
+/// A live database gets the same scan and probe as a throwaway one: the probe only with its
+/// confirmation flag, and neither leaves anything behind.
+#[tokio::test]
+async fn scans_and_probes_a_live_database_without_changing_it() {
+    let db = dbaudit_pgcluster::testing::test_db_supabase("live_probe").await;
+    let set = dbaudit_pgcluster::detect(&fixtures_dir().join("callengo")).unwrap();
+    let applied = dbaudit_pgcluster::apply(&db.client, &set).await.unwrap();
+    assert_eq!(
+        applied.failures.len(),
+        1,
+        "callengo has one failing migration"
+    );
+    let count_rows = "select sum((xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint)::bigint
+                        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                       where c.relkind = 'r' and n.nspname in ('public', 'auth')";
+    let rows_before: i64 = db.client.query_one(count_rows, &[]).await.unwrap().get(0);
+    let url = db.conn_url();
+    let doc = tokio::task::spawn_blocking(move || {
+        audit_json(&["--db", &url, "--scan-data", "--probe", "--allow-live-probe"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(doc["probe"]["target"], "live");
+    let f = findings(&doc);
+    let has = |rule: &str, table: &str| f.iter().any(|x| x["rule"] == rule && x["table"] == table);
+    assert!(has("rls-isolation-leak", "voicemail_logs"), "{f:#?}");
+    assert!(!has("rls-isolation-leak", "contacts"));
+    assert!(has("orphan-rows", "contacts"));
+    assert_eq!(doc["scan"]["totals"]["not_scanned"], 0, "{:#}", doc["scan"]);
+    let rows_after: i64 = db.client.query_one(count_rows, &[]).await.unwrap().get(0);
+    assert_eq!(rows_before, rows_after, "the probe's rows were rolled back");
+}
