@@ -343,7 +343,12 @@ async fn analyse(
     let mut code_dirs = extras.code.clone();
     if code_dirs.is_empty() {
         if let Some(root) = code_root {
-            code_dirs = dbaudit_code::detect_source_dirs(root);
+            // Relative to the repository, so file names (and the fingerprints made from them)
+            // do not depend on where the checkout lives.
+            code_dirs = dbaudit_code::detect_source_dirs(root)
+                .into_iter()
+                .map(|d| d.strip_prefix(root).map(Path::to_path_buf).unwrap_or(d))
+                .collect();
         }
     }
     let mut code_json = None;

@@ -156,3 +156,39 @@ fn markdown_has_the_seed_report_sections() {
     assert!(md.contains("orphan-rows on list_id: 2 rows"), "{md}");
     assert!(!md.contains("Every scanned table passed every check"));
 }
+
+#[test]
+fn a_repository_audited_without_flags_gets_its_code_checked() {
+    let dir = fixtures_dir().join("orgcalls");
+    let o = run_in(&dir, &["audit", "--format", "json", "--fail-on", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let code: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["category"] == "code")
+        .collect();
+    assert!(!code.is_empty(), "backend/ was found and checked");
+    for f in &code {
+        let file = f["file"].as_str().unwrap();
+        assert!(
+            file.starts_with("backend/src/"),
+            "relative to the repository: {file}"
+        );
+    }
+    // --no-code turns it off.
+    let o = run_in(
+        &dir,
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--no-code",
+        ],
+    );
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc["code"].is_null());
+}
