@@ -9,6 +9,70 @@ use std::fmt::Write;
 /// At most this many findings are listed; the rest are counted.
 const MAX_LISTED: usize = 25;
 
+/// One line each for the probe, the scan, the code checks, the fix and the baseline, when run.
+fn extras(report: &Report) -> Vec<String> {
+    use serde_json::Value;
+    let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let mut out = vec![];
+    if let Some(p) = &report.probe {
+        if let Some(c) = p.get("coverage") {
+            out.push(format!(
+                "probe: {} of {} tenant-scoped tables proven isolated, {} leaking, {} inconclusive",
+                n(c, "isolated"),
+                n(c, "tenant_scoped"),
+                n(c, "leak"),
+                n(c, "inconclusive")
+            ));
+        }
+    }
+    if let Some(t) = report.scan.as_ref().and_then(|s| s.get("totals")) {
+        let not = n(t, "not_scanned");
+        out.push(format!(
+            "scan: {} of {} tables scanned ({} rows){}",
+            n(t, "scanned"),
+            n(t, "tables"),
+            n(t, "rows"),
+            if not > 0 {
+                format!(", {not} NOT scanned (see the report)")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if let Some(c) = &report.code {
+        out.push(format!(
+            "code: {} files checked, {} skipped",
+            n(c, "files_scanned"),
+            c.get("skipped").and_then(Value::as_array).map_or(0, Vec::len)
+        ));
+    }
+    if let Some(f) = &report.fix {
+        let file = f.get("file").and_then(Value::as_str).unwrap_or("");
+        let v = f.get("verification").filter(|v| !v.is_null());
+        out.push(match v {
+            Some(v) if v.get("applied") == Some(&Value::Bool(true)) => format!(
+                "fix: {file}, verified on a rebuild: clears {} of {} findings with a fix{}",
+                n(v, "cleared"),
+                n(v, "with_fix"),
+                if v.get("with_cleanup") == Some(&Value::Bool(true)) {
+                    " (once its commented-out cleanup is enabled)"
+                } else {
+                    ""
+                }
+            ),
+            Some(_) => format!("fix: {file}, does NOT apply on a rebuild (see the report)"),
+            None => format!("fix: {file} (not verified: live database)"),
+        });
+    }
+    if !report.known.is_empty() {
+        out.push(format!(
+            "baseline: {} known finding(s) not counted",
+            report.known.len()
+        ));
+    }
+    out
+}
+
 /// Render for a stream; `color` is decided by the caller (see [`color_wanted`]).
 pub fn render(report: &Report, color: bool) -> String {
     let paint = |s: &str, style: Style| -> String {
@@ -56,10 +120,15 @@ pub fn render(report: &Report, color: bool) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "{} findings: {}",
+        "{} findings: {}  ·  health {}/100 ({})",
         report.summary.findings,
-        counts.join(", ")
+        counts.join(", "),
+        report.summary.score.score,
+        report.summary.score.grade
     );
+    for line in extras(report) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(out);
     for f in report.findings.iter().take(MAX_LISTED) {
         let tag = format!("{:<8}", f.severity.as_str());
