@@ -236,6 +236,28 @@ impl<'p, 'c> Project<'p, 'c> {
             .min_by_key(|h| h.end_line - h.line)
     }
 
+    /// The handlers of the files that are not tests, each with its file's index and model.
+    pub fn app_handlers(&self) -> impl Iterator<Item = (usize, &'p FileModel, &'p Handler)> {
+        self.files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.is_test)
+            .flat_map(|(fi, f)| f.handlers.iter().map(move |h| (fi, f, h)))
+    }
+
+    /// The queries of a file that run in handler `h` (the innermost handler at their line), in
+    /// file order.
+    pub fn handler_queries<'a>(
+        &'a self,
+        file: usize,
+        h: &'a Handler,
+    ) -> impl Iterator<Item = &'p Query> + 'a {
+        self.files[file].queries.iter().filter(move |q| {
+            self.handler_at(file, q.line)
+                .is_some_and(|x| std::ptr::eq(x, h))
+        })
+    }
+
     /// Drizzle model of a variable.
     pub fn drizzle_model(&self, var: &str) -> Option<&'p OrmModel> {
         self.drizzle

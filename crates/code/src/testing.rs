@@ -90,6 +90,15 @@ pub fn settings() -> Settings {
     }
 }
 
+/// A shared module exporting `admin`, a supabase-js client on the service-role key (RLS does
+/// not apply to it).
+pub const ADMIN_LIB: &str = "import { createClient } from '@supabase/supabase-js';\nexport const admin = createClient(process.env.SUPABASE_URL!, process.env.SUPABASE_SERVICE_ROLE_KEY!);\n";
+
+/// The findings of one rule on `code` at `path`, next to [`ADMIN_LIB`] as `src/lib/db.ts`.
+pub fn findings_with_admin_lib(rule: &str, path: &str, code: &str) -> Vec<Finding> {
+    findings_of(rule, &[("src/lib/db.ts", ADMIN_LIB), (path, code)])
+}
+
 /// Write the files under a temp dir and run every check; all findings.
 pub fn run_files(files: &[(&str, &str)]) -> Vec<Finding> {
     let cat = catalog();

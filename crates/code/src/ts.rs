@@ -1402,17 +1402,7 @@ impl<'a> Extractor<'a> {
                         let o = unwrap_expr(*o);
                         if o.kind() == "object" {
                             for (k, v) in self.object_pairs(o) {
-                                let origin = v.map(|v| self.origin(v)).unwrap_or(Origin::Other);
-                                if let Some(v) = v {
-                                    collect_idents(v, self.src, &mut q.uses);
-                                }
-                                q.filters.push(Filter {
-                                    column: k,
-                                    origin,
-                                    conditional,
-                                    method: "match".into(),
-                                    line: ln,
-                                });
+                                self.push_filter(q, k, v, conditional, "match".into(), ln);
                             }
                         }
                     }
@@ -1426,36 +1416,41 @@ impl<'a> Extractor<'a> {
                         .unwrap_or_default();
                     if let Some(col) = col {
                         let v = args.get(2).copied();
-                        if let Some(v) = v {
-                            collect_idents(v, self.src, &mut q.uses);
-                        }
-                        q.filters.push(Filter {
-                            column: col,
-                            origin: v.map(|v| self.origin(v)).unwrap_or(Origin::Other),
-                            conditional,
-                            method: format!("filter:{op}"),
-                            line: ln,
-                        });
+                        self.push_filter(q, col, v, conditional, format!("filter:{op}"), ln);
                     }
                 }
                 f if SUPABASE_FILTERS.contains(&f) => {
                     if let Some(col) = args.first().and_then(|a| string_value(*a, self.src)) {
                         let v = args.get(1).copied();
-                        if let Some(v) = v {
-                            collect_idents(v, self.src, &mut q.uses);
-                        }
-                        q.filters.push(Filter {
-                            column: col,
-                            origin: v.map(|v| self.origin(v)).unwrap_or(Origin::Other),
-                            conditional,
-                            method: f.to_string(),
-                            line: ln,
-                        });
+                        self.push_filter(q, col, v, conditional, f.to_string(), ln);
                     }
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Records a filter on `column` compared with `value` (when there is
+    /// one): the value's origin, and the identifiers it reads as uses.
+    fn push_filter(
+        &self,
+        q: &mut Query,
+        column: String,
+        value: Option<Node>,
+        conditional: bool,
+        method: String,
+        line: u32,
+    ) {
+        if let Some(v) = value {
+            collect_idents(v, self.src, &mut q.uses);
+        }
+        q.filters.push(Filter {
+            column,
+            origin: value.map(|v| self.origin(v)).unwrap_or(Origin::Other),
+            conditional,
+            method,
+            line,
+        });
     }
 
     fn object_pairs<'t>(&self, o: Node<'t>) -> Vec<(String, Option<Node<'t>>)> {
@@ -1712,16 +1707,14 @@ impl<'a> Extractor<'a> {
                     .map(|p| self.t(p).to_string())
                     .unwrap_or_default();
                 let v = args.get(1).copied();
-                if let Some(v) = v {
-                    collect_idents(v, self.src, &mut q.uses);
-                }
-                q.filters.push(Filter {
-                    column: format!("@prop:{prop}"),
-                    origin: v.map(|v| self.origin(v)).unwrap_or(Origin::Other),
-                    conditional: conditional || !matches!(f, "eq" | "inArray"),
-                    method: f.to_string(),
-                    line: line(w),
-                });
+                self.push_filter(
+                    q,
+                    format!("@prop:{prop}"),
+                    v,
+                    conditional || !matches!(f, "eq" | "inArray"),
+                    f.to_string(),
+                    line(w),
+                );
             }
             _ => {}
         }
@@ -1798,17 +1791,7 @@ impl<'a> Extractor<'a> {
                                 if matches!(col.as_str(), "AND" | "OR" | "NOT") {
                                     continue;
                                 }
-                                let origin = val.map(|x| self.origin(x)).unwrap_or(Origin::Other);
-                                if let Some(val) = val {
-                                    collect_idents(val, self.src, &mut q.uses);
-                                }
-                                q.filters.push(Filter {
-                                    column: col,
-                                    origin,
-                                    conditional: false,
-                                    method: "where".into(),
-                                    line: line(v),
-                                });
+                                self.push_filter(&mut q, col, val, false, "where".into(), line(v));
                             }
                         }
                         "where" => q.filters.push(Filter {

@@ -2,19 +2,22 @@
 
 mod common;
 use common::*;
-use dbaudit_probe::Verdict;
+use dbaudit_probe::{ProbeOutcome, Verdict};
 
-#[tokio::test]
-async fn callengo() {
-    let db = fixture_db("callengo").await;
-    let before = counts(&db).await;
-    let o = run(&db).await;
-    let after = counts(&db).await;
-    assert_eq!(before, after, "the probe left rows behind");
+/// Probe a fixture's database (checking it leaves no rows behind) and print the outcome.
+async fn probe_fixture(fixture: &str) -> ProbeOutcome {
+    let db = fixture_db(fixture).await;
+    let o = run_leaving_no_rows(&db).await;
     println!("{:#}", o.to_json());
     for f in &o.findings {
         println!("{} {} {:?} {}", f.code, f.location(), f.object, f.message);
     }
+    o
+}
+
+#[tokio::test]
+async fn callengo() {
+    let o = probe_fixture("callengo").await;
     assert!(leaks(&o, "public.voicemail_logs").contains(&"insert".to_string()));
     assert!(leaks(&o, "public.notifications").contains(&"insert".to_string()));
     assert!(leaks(&o, "public.contacts").is_empty());
@@ -25,15 +28,7 @@ async fn callengo() {
 
 #[tokio::test]
 async fn clinic() {
-    let db = fixture_db("clinic").await;
-    let before = counts(&db).await;
-    let o = run(&db).await;
-    let after = counts(&db).await;
-    assert_eq!(before, after, "the probe left rows behind");
-    println!("{:#}", o.to_json());
-    for f in &o.findings {
-        println!("{} {} {:?} {}", f.code, f.location(), f.object, f.message);
-    }
+    let o = probe_fixture("clinic").await;
     assert!(leaks(&o, "public.appointments").is_empty());
     assert_eq!(verdict(&o, "public.appointments"), Verdict::Isolated);
 }

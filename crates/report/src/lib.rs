@@ -186,7 +186,7 @@ pub(crate) mod sample {
     use super::*;
     use dbaudit_findings::{Category, FixSafety, RuleMeta, RuleSource};
 
-    static RLS: RuleMeta = RuleMeta {
+    pub static RLS: RuleMeta = RuleMeta {
         code: "RLS001",
         name: "rls-disabled",
         category: Category::Rls,

@@ -602,8 +602,8 @@ fn good(out: &mut String, ov: Option<&Overview>) {
     let _ = writeln!(out, "---\n");
 }
 
-fn finding(out: &mut String, n: usize, f: &Finding, meta: Option<&RuleMeta>) {
-    let _ = writeln!(out, "### ISSUE {n}: {}\n", issue_title(f));
+/// An issue's severity, rule, code and category.
+fn severity_line(out: &mut String, f: &Finding) {
     let _ = writeln!(
         out,
         "**Severity:** {} · **Rule:** `{}` ({}, {})  ",
@@ -612,6 +612,11 @@ fn finding(out: &mut String, n: usize, f: &Finding, meta: Option<&RuleMeta>) {
         f.code,
         f.category.title()
     );
+}
+
+fn finding(out: &mut String, n: usize, f: &Finding, meta: Option<&RuleMeta>) {
+    let _ = writeln!(out, "### ISSUE {n}: {}\n", issue_title(f));
+    severity_line(out, f);
     let _ = writeln!(out, "**Finding:** {}  ", f.message);
     if !f.impact.is_empty() {
         let _ = writeln!(out, "**Impact:** {}  ", f.impact);
@@ -644,14 +649,7 @@ fn grouped(out: &mut String, n: usize, fs: &[&Finding], meta: Option<&RuleMeta>)
     let title = issue_title(f);
     let what = title.split(": ").next().unwrap_or(&title);
     let _ = writeln!(out, "### ISSUE {n}: {what} ({} places)\n", fs.len());
-    let _ = writeln!(
-        out,
-        "**Severity:** {} · **Rule:** `{}` ({}, {})  ",
-        sev_title(f.severity),
-        f.rule,
-        f.code,
-        f.category.title()
-    );
+    severity_line(out, f);
     if let Some(m) = meta.filter(|m| !m.summary.is_empty()) {
         let _ = writeln!(out, "**Finding:** {}  ", m.summary);
     }
@@ -938,12 +936,7 @@ impl Verification {
         if v.is_null() {
             return None;
         }
-        let arr = |k: &str| {
-            v.get(k)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
+        let arr = |k: &str| array(v, k);
         let remaining = arr("remaining");
         let cleared = v.get("cleared").and_then(Value::as_u64).unwrap_or(0);
         Some(Verification {
@@ -999,13 +992,47 @@ fn s(v: &Value, k: &str) -> String {
     }
 }
 
+/// The elements of the array at `k` (none when it is missing or not an array).
+fn items<'v>(v: &'v Value, k: &str) -> impl Iterator<Item = &'v Value> {
+    v.get(k).and_then(Value::as_array).into_iter().flatten()
+}
+
+/// A copy of the array at `k` (empty when it is missing or not an array).
+fn array(v: &Value, k: &str) -> Vec<Value> {
+    items(v, k).cloned().collect()
+}
+
+/// ` (why)`, or nothing when there is no reason.
+fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(" ({reason})")
+    }
+}
+
+/// A section's heading, then its part of the report, or `not_run` (and `None`) when that part
+/// is missing.
+fn section<'r>(
+    out: &mut String,
+    heading: &str,
+    part: Option<&'r Value>,
+    not_run: &str,
+) -> Option<&'r Value> {
+    let _ = writeln!(out, "## {heading}\n");
+    if part.is_none() {
+        let _ = writeln!(out, "{not_run}\n\n---\n");
+    }
+    part
+}
+
 fn probe(out: &mut String, report: &Report) {
-    let _ = writeln!(out, "## ISOLATION PROOF (probe)\n");
-    let Some(p) = &report.probe else {
-        let _ = writeln!(
-            out,
-            "Not run. With `--probe`, dbaudit acts as a user of tenant A and tries to read, insert, update and delete tenant B's rows in every tenant table, inside a transaction that is rolled back, and deletes a tenant to prove the cascades. Each leak comes with the SQL that reproduces it.\n\n---\n"
-        );
+    let Some(p) = section(
+        out,
+        "ISOLATION PROOF (probe)",
+        report.probe.as_ref(),
+        "Not run. With `--probe`, dbaudit acts as a user of tenant A and tries to read, insert, update and delete tenant B's rows in every tenant table, inside a transaction that is rolled back, and deletes a tenant to prove the cascades. Each leak comes with the SQL that reproduces it.",
+    ) else {
         return;
     };
     if let Some(c) = p.get("coverage") {
@@ -1020,35 +1047,22 @@ fn probe(out: &mut String, report: &Report) {
             s(c, "tenant_scoped"),
         );
     }
-    let tables = p
-        .get("tables")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let tables = array(p, "tables");
     if !tables.is_empty() {
         let _ = writeln!(
             out,
             "| Table | Verdict | Leaking or inconclusive commands |\n|---|:---:|---|"
         );
         for t in &tables {
-            let cmds: Vec<String> = t
-                .get("commands")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            let cmds: Vec<String> = items(t, "commands")
                 .filter(|c| matches!(s(c, "verdict").as_str(), "leak" | "inconclusive"))
                 .map(|c| {
-                    let reason = s(c, "reason");
                     format!(
                         "{} as {}: {}{}",
                         s(c, "command"),
                         s(c, "role"),
                         s(c, "verdict"),
-                        if reason.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({reason})")
-                        }
+                        reason_suffix(&s(c, "reason"))
                     )
                 })
                 .collect();
@@ -1070,10 +1084,7 @@ fn probe(out: &mut String, report: &Report) {
             .iter()
             .flat_map(|t| {
                 let name = s(t, "table");
-                t.get("commands")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
+                items(t, "commands")
                     .filter(|c| s(c, "verdict") == "leak" && !s(c, "sql").is_empty())
                     .map(move |c| (name.clone(), c))
             })
@@ -1094,11 +1105,7 @@ fn probe(out: &mut String, report: &Report) {
             }
         }
     }
-    let cascades = p
-        .get("cascades")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let cascades = array(p, "cascades");
     if !cascades.is_empty() {
         let _ = writeln!(
             out,
@@ -1106,11 +1113,7 @@ fn probe(out: &mut String, report: &Report) {
         );
         for c in &cascades {
             let err = s(c, "error");
-            let left: Vec<String> = c
-                .get("leftovers")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            let left: Vec<String> = items(c, "leftovers")
                 .map(|l| {
                     format!(
                         "{}.{}: {} rows",
@@ -1135,12 +1138,12 @@ fn probe(out: &mut String, report: &Report) {
 }
 
 fn scan(out: &mut String, report: &Report) {
-    let _ = writeln!(out, "## DATA SCAN\n");
-    let Some(sc) = &report.scan else {
-        let _ = writeln!(
-            out,
-            "Not run. With `--scan-data`, dbaudit reads every table once and counts orphaned references, rows without a tenant, cross-tenant references and values out of range (counts and a few keys, never row contents).\n\n---\n"
-        );
+    let Some(sc) = section(
+        out,
+        "DATA SCAN",
+        report.scan.as_ref(),
+        "Not run. With `--scan-data`, dbaudit reads every table once and counts orphaned references, rows without a tenant, cross-tenant references and values out of range (counts and a few keys, never row contents).",
+    ) else {
         return;
     };
     if let Some(t) = sc.get("totals") {
@@ -1160,11 +1163,7 @@ fn scan(out: &mut String, report: &Report) {
             }
         );
     }
-    let tables = sc
-        .get("tables")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let tables = array(sc, "tables");
     // Problems come from the data findings (the scan's table entries list the checks run).
     let problems_of = |table: &str| -> Vec<String> {
         report
@@ -1199,17 +1198,12 @@ fn scan(out: &mut String, report: &Report) {
             "| Table | Status | Rows | Problems |\n|---|:---:|---:|---|"
         );
         for (t, problems) in interesting {
-            let reason = s(t, "reason");
             let _ = writeln!(
                 out,
                 "| {} | {}{} | {} | {} |",
                 cell(short(&s(t, "table"))),
                 cell(&s(t, "status")),
-                if reason.is_empty() {
-                    String::new()
-                } else {
-                    cell(&format!(" ({reason})"))
-                },
+                cell(&reason_suffix(&s(t, "reason"))),
                 s(t, "rows"),
                 cell(&problems.join("; "))
             );

@@ -135,17 +135,9 @@ impl Score {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sample::RLS as CRIT;
     use dbaudit_findings::{RuleMeta, RuleSource};
 
-    static CRIT: RuleMeta = RuleMeta {
-        code: "RLS001",
-        name: "rls-disabled",
-        category: Category::Rls,
-        default_severity: Severity::Critical,
-        source: RuleSource::Schema,
-        summary: "",
-        docs: "",
-    };
     static MODERATE: RuleMeta = RuleMeta {
         code: "RLS009",
         name: "rls-auth-initplan",

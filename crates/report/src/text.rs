@@ -43,7 +43,9 @@ fn extras(report: &Report) -> Vec<String> {
         out.push(format!(
             "code: {} files checked, {} skipped",
             n(c, "files_scanned"),
-            c.get("skipped").and_then(Value::as_array).map_or(0, Vec::len)
+            c.get("skipped")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len)
         ));
     }
     if let Some(f) = &report.fix {

@@ -78,70 +78,58 @@ fn public_path(name: &str) -> bool {
 
 pub fn check(p: &Project<'_, '_>) -> Vec<Finding> {
     let mut out = vec![];
-    for (fi, f) in p.files.iter().enumerate() {
-        if f.is_test {
+    for (fi, f, h) in p.app_handlers() {
+        if h.kind == HandlerKind::Function
+            || h.is_webhook
+            || h.guarded_by.is_some()
+            || public_path(&h.name)
+        {
             continue;
         }
-        for h in &f.handlers {
-            if h.kind == HandlerKind::Function
-                || h.is_webhook
-                || h.guarded_by.is_some()
-                || public_path(&h.name)
-            {
-                continue;
-            }
-            if matches!(h.kind, HandlerKind::NextRoute | HandlerKind::ServerAction)
-                && p.next_middleware
-                && h.auth_call.is_none()
-            {
-                continue; // a middleware.ts establishes the session; its matcher is not read
-            }
-            let reason = match &h.auth_call {
-                None => "establishes no caller: no auth middleware on the route or its router, no auth call in the handler".to_string(),
-                Some((call, false)) => format!("calls {call}() but carries on when there is no user"),
-                Some((_, true)) => continue,
-            };
-            // Touches the database through a client that RLS does not restrain.
-            let queries: Vec<_> = f
-                .queries
-                .iter()
-                .filter(|q| p.handler_at(fi, q.line).is_some_and(|x| std::ptr::eq(x, h)))
-                .filter_map(|q| {
-                    p.resolve_client(fi, &q.client)
-                        .filter(|c| c.kind.bypasses_rls())
-                        .map(|c| (q, c))
-                })
-                .collect();
-            let Some((q, client)) = queries.first() else {
-                continue;
-            };
-            out.push(
-                META.finding(format!("{} {reason}, and queries {} with a {} client", h.name, q.table, client.kind.as_str()))
-                    .file(&f.display, Some(h.line))
-                    .object(h.name.clone())
-                    .impact("anyone who finds the URL can run the handler, and its queries are not limited by row level security")
-                    .evidence("handler", h.name.clone())
-                    .evidence("statement", q.text.clone())
-                    .evidence("client", client.how.clone())
-                    .evidence("looked_for", "router.use(<auth middleware>) before the route, auth middleware in the route's arguments, or auth.getUser()/getSession() followed by a return when there is no user")
-                    .with_fingerprint(),
-            );
+        if matches!(h.kind, HandlerKind::NextRoute | HandlerKind::ServerAction)
+            && p.next_middleware
+            && h.auth_call.is_none()
+        {
+            continue; // a middleware.ts establishes the session; its matcher is not read
         }
+        let reason = match &h.auth_call {
+            None => "establishes no caller: no auth middleware on the route or its router, no auth call in the handler".to_string(),
+            Some((call, false)) => format!("calls {call}() but carries on when there is no user"),
+            Some((_, true)) => continue,
+        };
+        // Touches the database through a client that RLS does not restrain.
+        let queries: Vec<_> = p
+            .handler_queries(fi, h)
+            .filter_map(|q| {
+                p.resolve_client(fi, &q.client)
+                    .filter(|c| c.kind.bypasses_rls())
+                    .map(|c| (q, c))
+            })
+            .collect();
+        let Some((q, client)) = queries.first() else {
+            continue;
+        };
+        out.push(
+            META.finding(format!("{} {reason}, and queries {} with a {} client", h.name, q.table, client.kind.as_str()))
+                .file(&f.display, Some(h.line))
+                .object(h.name.clone())
+                .impact("anyone who finds the URL can run the handler, and its queries are not limited by row level security")
+                .evidence("handler", h.name.clone())
+                .evidence("statement", q.text.clone())
+                .evidence("client", client.how.clone())
+                .evidence("looked_for", "router.use(<auth middleware>) before the route, auth middleware in the route's arguments, or auth.getUser()/getSession() followed by a return when there is no user")
+                .with_fingerprint(),
+        );
     }
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::findings_of;
-
-    const LIB: &str = "import { createClient } from '@supabase/supabase-js';\nexport const admin = createClient(process.env.SUPABASE_URL!, process.env.SUPABASE_SERVICE_ROLE_KEY!);\n";
+    use crate::testing::findings_with_admin_lib;
 
     fn run(code: &str) -> Vec<dbaudit_findings::Finding> {
-        findings_of(
-            "route-missing-auth",
-            &[("src/lib/db.ts", LIB), ("src/routes/r.ts", code)],
-        )
+        findings_with_admin_lib("route-missing-auth", "src/routes/r.ts", code)
     }
 
     #[test]
@@ -175,20 +163,12 @@ mod tests {
     #[test]
     fn next_route_handler_and_server_action() {
         let route = "import { admin } from '@/lib/db';\nexport async function GET() {\n  return Response.json(await admin.from('leads').select('id'));\n}\n";
-        let f = findings_of(
-            "route-missing-auth",
-            &[
-                ("src/lib/db.ts", LIB),
-                ("src/app/api/leads/route.ts", route),
-            ],
-        );
+        let f = findings_with_admin_lib("route-missing-auth", "src/app/api/leads/route.ts", route);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].object.as_deref(), Some("GET /api/leads"));
         let action = "'use server';\nimport { admin } from '@/lib/db';\nimport { getUser } from '@/lib/auth';\nexport async function del(id: string) {\n  const user = await getUser();\n  if (!user) throw new Error('no');\n  await admin.from('leads').delete().eq('id', id);\n}\n";
-        assert!(findings_of(
-            "route-missing-auth",
-            &[("src/lib/db.ts", LIB), ("src/app/actions.ts", action)]
-        )
-        .is_empty());
+        assert!(
+            findings_with_admin_lib("route-missing-auth", "src/app/actions.ts", action).is_empty()
+        );
     }
 }

@@ -45,59 +45,45 @@ use dbaudit_findings::Finding;
 
 pub fn check(p: &Project<'_, '_>) -> Vec<Finding> {
     let mut out = vec![];
-    for (fi, f) in p.files.iter().enumerate() {
-        if f.is_test {
+    for (fi, f, h) in p.app_handlers() {
+        if !h.is_webhook || h.verification.is_some() {
             continue;
         }
-        for h in &f.handlers {
-            if !h.is_webhook || h.verification.is_some() {
-                continue;
-            }
-            let writes: Vec<_> = f
-                .queries
-                .iter()
-                .filter(|q| {
-                    q.op.is_write() && p.handler_at(fi, q.line).is_some_and(|x| std::ptr::eq(x, h))
-                })
-                .collect();
-            let Some(q) = writes.first() else { continue };
-            out.push(
-                META.finding(format!("webhook {} writes to {} without verifying the sender's signature", h.name, q.table))
-                    .file(&f.display, Some(h.line))
-                    .object(h.name.clone())
-                    .impact("anyone can post a forged event to this public endpoint and have it written to the database")
-                    .evidence("handler", h.name.clone())
-                    .evidence("statement", q.text.clone())
-                    .evidence("writes", writes.iter().map(|q| format!("{} {} (line {})", q.op.as_str(), q.table, q.line)).collect::<Vec<_>>())
-                    .evidence("looked_for", "constructEvent / verify / createHmac + timingSafeEqual / validateRequest in the handler or a signature middleware on the route")
-                    .with_fingerprint(),
-            );
-        }
+        let writes: Vec<_> = p
+            .handler_queries(fi, h)
+            .filter(|q| q.op.is_write())
+            .collect();
+        let Some(q) = writes.first() else { continue };
+        out.push(
+            META.finding(format!("webhook {} writes to {} without verifying the sender's signature", h.name, q.table))
+                .file(&f.display, Some(h.line))
+                .object(h.name.clone())
+                .impact("anyone can post a forged event to this public endpoint and have it written to the database")
+                .evidence("handler", h.name.clone())
+                .evidence("statement", q.text.clone())
+                .evidence("writes", writes.iter().map(|q| format!("{} {} (line {})", q.op.as_str(), q.table, q.line)).collect::<Vec<_>>())
+                .evidence("looked_for", "constructEvent / verify / createHmac + timingSafeEqual / validateRequest in the handler or a signature middleware on the route")
+                .with_fingerprint(),
+        );
     }
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::findings_of;
-
-    const LIB: &str = "import { createClient } from '@supabase/supabase-js';\nexport const admin = createClient(process.env.SUPABASE_URL!, process.env.SUPABASE_SERVICE_ROLE_KEY!);\n";
+    use crate::testing::findings_with_admin_lib;
 
     #[test]
     fn unverified_and_verified_webhooks() {
         let code = "import { Router } from 'express';\nimport { admin } from '../lib/db';\nexport const w = Router();\nw.post('/webhooks/telephony', async (req, res) => {\n  await admin.from('call_logs').update({ status: req.body.status }).eq('id', req.body.id);\n  res.end();\n});\nw.post('/webhooks/stripe', async (req, res) => {\n  const event = stripe.webhooks.constructEvent(req.body, req.headers['stripe-signature'], secret);\n  await admin.from('organizations').update({ plan: 'pro' }).eq('id', event.data.object.id);\n});\nw.post('/webhooks/other', async (req, res) => {\n  const mac = createHmac('sha256', secret).update(req.rawBody).digest('hex');\n  if (!timingSafeEqual(Buffer.from(mac), Buffer.from(sig))) return res.status(401).end();\n  await admin.from('leads').insert({ org_id: req.body.org_id, phone: '1' });\n});\nw.post('/webhooks/read', async (req, res) => {\n  await admin.from('leads').select('id');\n});\n";
-        let f = findings_of(
-            "webhook-unverified",
-            &[("src/lib/db.ts", LIB), ("src/routes/webhooks.ts", code)],
-        );
+        let f = findings_with_admin_lib("webhook-unverified", "src/routes/webhooks.ts", code);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].line, Some(4));
         assert_eq!(f[0].object.as_deref(), Some("POST /webhooks/telephony"));
         // Not route-missing-auth's either.
-        assert!(findings_of(
-            "route-missing-auth",
-            &[("src/lib/db.ts", LIB), ("src/routes/webhooks.ts", code)]
-        )
-        .is_empty());
+        assert!(
+            findings_with_admin_lib("route-missing-auth", "src/routes/webhooks.ts", code)
+                .is_empty()
+        );
     }
 }

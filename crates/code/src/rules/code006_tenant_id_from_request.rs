@@ -104,15 +104,10 @@ pub fn check(p: &Project<'_, '_>) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::findings_of;
-
-    const LIB: &str = "import { createClient } from '@supabase/supabase-js';\nexport const admin = createClient(process.env.SUPABASE_URL!, process.env.SUPABASE_SERVICE_ROLE_KEY!);\n";
+    use crate::testing::findings_with_admin_lib;
 
     fn run(path: &'static str, code: &'static str) -> Vec<dbaudit_findings::Finding> {
-        findings_of(
-            "tenant-id-from-request",
-            &[("src/lib/db.ts", LIB), (path, code)],
-        )
+        findings_with_admin_lib("tenant-id-from-request", path, code)
     }
 
     #[test]

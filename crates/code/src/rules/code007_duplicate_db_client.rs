@@ -95,9 +95,7 @@ pub fn check(p: &Project<'_, '_>) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::findings_of;
-
-    const LIB: &str = "import { createClient } from '@supabase/supabase-js';\nexport const admin = createClient(process.env.SUPABASE_URL!, process.env.SUPABASE_SERVICE_ROLE_KEY!);\n";
+    use crate::testing::{findings_of, ADMIN_LIB};
 
     #[test]
     fn private_client_outside_the_shared_module() {
@@ -106,7 +104,7 @@ mod tests {
         let f = findings_of(
             "duplicate-db-client",
             &[
-                ("src/lib/supabase.ts", LIB),
+                ("src/lib/supabase.ts", ADMIN_LIB),
                 ("src/routes/a.ts", user),
                 ("src/routes/b.ts", user),
                 ("src/services/own.ts", own),

@@ -91,15 +91,10 @@ pub fn check(p: &Project<'_, '_>) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::findings_of;
-
-    const LIB: &str = "import { createClient } from '@supabase/supabase-js';\nexport const admin = createClient(process.env.SUPABASE_URL!, process.env.SUPABASE_SERVICE_ROLE_KEY!);\n";
+    use crate::testing::{findings_of, findings_with_admin_lib};
 
     fn run(code: &'static str) -> Vec<dbaudit_findings::Finding> {
-        findings_of(
-            "multi-write-without-transaction",
-            &[("src/lib/db.ts", LIB), ("src/s.ts", code)],
-        )
+        findings_with_admin_lib("multi-write-without-transaction", "src/s.ts", code)
     }
 
     #[test]

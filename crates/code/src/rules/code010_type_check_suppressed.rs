@@ -75,17 +75,12 @@ pub fn check(p: &Project<'_, '_>) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::findings_of;
-
-    const LIB: &str = "import { createClient } from '@supabase/supabase-js';\nexport const admin = createClient(process.env.SUPABASE_URL!, process.env.SUPABASE_SERVICE_ROLE_KEY!);\n";
+    use crate::testing::{findings_of, findings_with_admin_lib};
 
     #[test]
     fn suppression_on_query() {
         let code = "import { admin } from './lib/db';\nexport async function f() {\n  // @ts-ignore table missing from types\n  await admin.from('leads').insert({ org_id: 'x', phone: '1' });\n  // @ts-expect-error unrelated\n  const x: number = 'a';\n}\n";
-        let f = findings_of(
-            "type-check-suppressed",
-            &[("src/lib/db.ts", LIB), ("src/a.ts", code)],
-        );
+        let f = findings_with_admin_lib("type-check-suppressed", "src/a.ts", code);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].line, Some(3));
         let py = "rows = session.execute(stmt)  # type: ignore\nx = foo()  # type: ignore\n";

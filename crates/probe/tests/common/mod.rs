@@ -52,6 +52,14 @@ pub async fn run(db: &TestDb) -> ProbeOutcome {
     o
 }
 
+/// [`run`], checking that the probe left every table's row count as it found it.
+pub async fn run_leaving_no_rows(db: &TestDb) -> ProbeOutcome {
+    let before = counts(db).await;
+    let o = run(db).await;
+    assert_eq!(before, counts(db).await, "the probe left rows behind");
+    o
+}
+
 pub fn table<'o>(o: &'o ProbeOutcome, name: &str) -> &'o dbaudit_probe::TableResult {
     o.tables
         .iter()
