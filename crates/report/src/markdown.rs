@@ -87,6 +87,7 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
     scan(&mut out, report);
     code(&mut out, report);
     fix_migration(&mut out, report, &fixm);
+    next_steps(&mut out, report);
     known(&mut out, report);
     if let Some(ov) = ov {
         verification(&mut out, ov);
@@ -95,6 +96,69 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
         out.pop();
     }
     out
+}
+
+/// The roadmap: what to do first, grouped by rule, and where the fix lives.
+fn next_steps(out: &mut String, report: &Report) {
+    let counted: Vec<&Finding> = report.counted().collect();
+    if counted.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "## NEXT STEPS\n");
+    let buckets: [(&str, &[Severity]); 3] = [
+        (
+            "Immediately (before the next deploy)",
+            &[Severity::Critical, Severity::High],
+        ),
+        ("Short term", &[Severity::Moderate]),
+        ("When convenient", &[Severity::Low]),
+    ];
+    for (title, severities) in buckets {
+        // Rules in report order (most severe first), each with its findings.
+        let mut rules: Vec<(&str, Vec<&Finding>)> = vec![];
+        for f in counted.iter().filter(|f| severities.contains(&f.severity)) {
+            match rules.iter_mut().find(|(r, _)| *r == f.rule) {
+                Some((_, v)) => v.push(f),
+                None => rules.push((&f.rule, vec![f])),
+            }
+        }
+        if rules.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "### {title}\n");
+        for (i, (_, fs)) in rules.iter().enumerate() {
+            let what = issue_title(fs[0]);
+            let what = what.split(": ").next().unwrap_or(&what).to_string();
+            let mut places: Vec<String> = fs
+                .iter()
+                .take(3)
+                .map(|f| code_span(&f.location()))
+                .collect();
+            if fs.len() > 3 {
+                places.push(format!("and {} more", fs.len() - 3));
+            }
+            let how = match (fs[0].category, fs[0].rule.as_str()) {
+                (_, "cascade-leftovers") => "add the missing foreign keys with ON DELETE CASCADE (in the fix migration), then re-run with `--probe` to prove it",
+                (_, "probe-inconclusive") => "read the reason; give the probe what it lacks (dbaudit.toml tenancy settings)",
+                (Category::Code, _) => "change the application code (file and line above)",
+                (Category::Data, _) => "clean the rows (the fix migration's phase 1 has the statements, commented out)",
+                (Category::Probe, _) => "fix the policies the findings above name, then re-run with `--probe` to prove it",
+                (Category::Migrations, _) => "repair the migration so a fresh database builds",
+                _ if fs.iter().all(|f| f.fix.is_some()) => "in the fix migration",
+                _ if fs.iter().any(|f| f.fix.is_some()) => "partly in the fix migration; the rest by hand",
+                _ => "by hand (see the finding)",
+            };
+            let _ = writeln!(
+                out,
+                "{}. **{what}** ({}): {}. Fix: {how}.",
+                i + 1,
+                fs.len(),
+                places.join(", ")
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "---\n");
 }
 
 // ---------------------------------------------------------------------------------------------
