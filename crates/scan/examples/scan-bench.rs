@@ -166,7 +166,11 @@ async fn main() -> Result<()> {
     if std::env::args().any(|a| a == "--explain") {
         for p in &the_plan {
             client
-                .batch_execute("set jit = off; set enable_mergejoin = off; set enable_nestloop = off; set work_mem = '128MB'")
+                .batch_execute(
+                    "set jit = off; set enable_mergejoin = off; set enable_nestloop = off; \
+                     set work_mem = '128MB'; set parallel_setup_cost = 100; \
+                     set parallel_tuple_cost = 0.01",
+                )
                 .await?;
             let rows = client
                 .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {}", p.sql(None)), &[])

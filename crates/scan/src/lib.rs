@@ -2,9 +2,11 @@
 //!
 //! [`plan`] turns the catalog (through a rules [`Context`](dbaudit_rules::Context)) into one
 //! query per table that folds every data check of that table into a single pass: aggregates with
-//! `FILTER` for the counts, `LEFT JOIN`s to the parents (hash anti-joins) for orphans, cross-tenant
-//! references and soft-deleted parents, and `array_agg(...)[1:3]` for a few sample keys (primary
-//! key values only). [`scan`] runs the plan over a few connections, each in a read-only
+//! `FILTER` for the counts, `LEFT JOIN`s to the parents (hash joins reading only the parents' key,
+//! tenant and `deleted_at` columns) for orphans, cross-tenant references and soft-deleted parents,
+//! and `min`/`max`/smallest-hash aggregates for a few sample keys (primary key values only, constant
+//! memory). Nothing in the query keeps PostgreSQL from running it with parallel workers
+//! (partial aggregates). [`scan`] runs the plan over a few connections, each in a read-only
 //! `REPEATABLE READ` transaction sharing one snapshot, with a statement and lock timeout per
 //! table; a table that times out or fails is reported as such, never as clean.
 //!

@@ -151,43 +151,54 @@ impl TablePlan {
     /// The one query: `count(*)`, then three columns per check (count, sample keys, count of
     /// values that do not convert).
     ///
-    /// A single aggregate over the table and its parents (hash joins on the parents' key
-    /// columns only), every check a `FILTER` over its condition. No subquery fence: the
-    /// conditions are cheap tests (NULL tests on the join first, so the costly ones only run
-    /// on the rows that failed it), and a plain aggregate lets PostgreSQL run the scan with
-    /// parallel workers (partial aggregates). Sample keys are the smallest, the largest and
-    /// the one with the smallest hash (a pseudo-random pick), computed only on the matching
-    /// rows: unlike `array_agg` they keep constant memory.
+    /// The inner query joins the table to its parents (hash joins reading only the parents'
+    /// key, tenant and `deleted_at` columns) and evaluates each check's condition once per row
+    /// into a boolean; the outer one aggregates them. The inner query carries a volatile but
+    /// parallel-safe column (`pg_is_in_recovery()`, never read): a subquery with a volatile
+    /// output is not pulled up, so the planner cannot inline the conditions back into every
+    /// aggregate that reads them, and unlike an `OFFSET 0` fence it keeps the query eligible for
+    /// a parallel plan (partial aggregates under a Gather). Conditions test the join's NULLs
+    /// first, so their costly parts only run on the rows that failed it. Sample keys are the
+    /// smallest, the largest and the one with the smallest hash (a pseudo-random pick), computed
+    /// on the matching rows only: unlike `array_agg` they keep constant memory.
     pub fn sql(&self, sample_percent: Option<f64>) -> String {
-        let keys: Vec<String> = self
+        let mut inner: Vec<String> = self
             .key_columns
             .iter()
-            .map(|k| format!("c.{}::text", quote_ident(k)))
+            .enumerate()
+            .map(|(i, k)| format!("c.{} AS k{i}", quote_ident(k)))
             .collect();
-        let key = match keys.len() {
+        let key = match self.key_columns.len() {
             0 => None,
-            1 => Some(keys[0].clone()),
-            _ => Some(format!(
+            1 => Some("s.k0::text".to_string()),
+            n => Some(format!(
                 "format('(%s)', concat_ws(', ', {}))",
-                keys.join(", ")
+                (0..n)
+                    .map(|i| format!("s.k{i}::text"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         };
-        let mut cols = vec!["count(*)".to_string()];
-        for ch in &self.checks {
-            let d = &ch.condition;
-            cols.push(format!("count(*) FILTER (WHERE {d})"));
-            cols.push(match &key {
+        let mut outer = vec!["count(*)".to_string()];
+        for (i, ch) in self.checks.iter().enumerate() {
+            inner.push(format!("({}) AS d{i}", ch.condition));
+            outer.push(format!("count(*) FILTER (WHERE s.d{i})"));
+            outer.push(match &key {
                 Some(k) => format!(
-                    "ARRAY[min({k}) FILTER (WHERE {d}), max({k}) FILTER (WHERE {d}), \
-                     substr(min(lpad(to_hex(hashtext({k})), 8, '0') || {k}) FILTER (WHERE {d}), 9)]"
+                    "ARRAY[min({k}) FILTER (WHERE s.d{i}), max({k}) FILTER (WHERE s.d{i}), \
+                     substr(min(lpad(to_hex(hashtext({k})), 8, '0') || {k}) FILTER (WHERE s.d{i}), 9)]"
                 ),
                 None => "NULL::text[]".to_string(),
             });
             match &ch.invalid_condition {
-                Some(x) => cols.push(format!("count(*) FILTER (WHERE {x})")),
-                None => cols.push("0::int8".to_string()),
+                Some(c) => {
+                    inner.push(format!("({c}) AS x{i}"));
+                    outer.push(format!("count(*) FILTER (WHERE s.x{i})"));
+                }
+                None => outer.push("0::int8".to_string()),
             }
         }
+        inner.push("pg_is_in_recovery() AS dbaudit_fence".to_string());
         let mut from = format!("{} AS c", qualify(&self.schema, &self.name));
         if let Some(p) = sample_percent {
             from.push_str(&format!(" TABLESAMPLE SYSTEM ({p})"));
@@ -223,7 +234,11 @@ impl TablePlan {
                 on.join(" AND ")
             ));
         }
-        format!("SELECT {}\nFROM {from}", cols.join(",\n  "))
+        format!(
+            "SELECT {}\nFROM (SELECT {}\n  FROM {from}) AS s",
+            outer.join(",\n  "),
+            inner.join(",\n    "),
+        )
     }
 
     /// Drop the checks that read `join` (its parent cannot be read); returns their labels.
@@ -330,10 +345,13 @@ fn table_plan(
         if r.declared.is_none() || !r.validated {
             let condition = match &r.conversion {
                 // Compared as text; a value that converts but is spelled otherwise (upper case,
-                // spaces, 32 digits without hyphens) gets a second look.
+                // spaces, 32 digits without hyphens) gets a second look. An uncorrelated `IN`
+                // (a hashed subplan, built only when a row first gets there) rather than a
+                // correlated `EXISTS`, which would keep the query from running in parallel.
                 Some(conv) => format!(
                     "{first_key} IS NULL AND {v} IS NOT NULL AND NOT (CASE WHEN {valid} THEN \
-                     EXISTS (SELECT 1 FROM {parent_q} AS x WHERE x.{key} = ({v})::{to}) ELSE false END)",
+                     ({v})::{to} IN (SELECT x.{key} FROM {parent_q} AS x WHERE x.{key} IS NOT NULL) \
+                     ELSE false END)",
                     v = conv.value,
                     valid = conv.valid,
                     parent_q = qualify(&r.parent.schema, &r.parent.name),
@@ -770,5 +788,55 @@ mod tests {
             qualify_expr("\"Pct\" >= 0 AND \"Pct\" <= 100"),
             "c.\"Pct\" >= 0 AND c.\"Pct\" <= 100"
         );
+    }
+
+    #[test]
+    fn one_plain_aggregate_with_text_keys_read_as_unique() {
+        let orphan = Check {
+            rule: &orphan_rows::META,
+            columns: vec!["list_id".into()],
+            kind: CheckKind::NullTenantRows,
+            join: Some(0),
+            condition: "p0.id IS NULL AND c.list_id IS NOT NULL".into(),
+            invalid_condition: None,
+            unjoined: None,
+        };
+        let t = TablePlan {
+            oid: 1,
+            schema: "public".into(),
+            name: "calls".into(),
+            row_estimate: None,
+            key_columns: vec!["id".into()],
+            no_samples: None,
+            joins: vec![Join {
+                alias: "p0".into(),
+                schema: "public".into(),
+                name: "call_lists".into(),
+                on: vec![("p0.id::text".into(), "c.list_id".into())],
+                columns: vec!["id".into(), "org_id".into()],
+                text_key: true,
+            }],
+            checks: vec![orphan],
+        };
+        let sql = t.sql(None);
+        // No OFFSET fence (it would keep the aggregate from running in parallel), no md5.
+        assert!(!sql.contains("OFFSET"), "{sql}");
+        assert!(
+            sql.contains("pg_is_in_recovery() AS dbaudit_fence"),
+            "{sql}"
+        );
+        assert!(!sql.contains("md5"), "{sql}");
+        assert!(
+            sql.contains(
+                "LEFT JOIN (SELECT DISTINCT ON (x.id::text) x.id::text AS dbaudit_key, x.id, \
+                 x.org_id FROM public.call_lists AS x) AS p0 ON p0.dbaudit_key = c.list_id"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("(p0.id IS NULL AND c.list_id IS NOT NULL) AS d0"),
+            "{sql}"
+        );
+        assert!(sql.contains("count(*) FILTER (WHERE s.d0)"), "{sql}");
     }
 }

@@ -16,7 +16,9 @@ type Done = (TableScan, Vec<Finding>);
 
 /// `work_mem` of the scan transactions: enough for the parents' hash tables to stay in memory.
 /// The transactions also turn JIT off (compiling the wide aggregate costs more than it saves)
-/// and merge and nested-loop joins (a scan reads every row: hash joins, one pass).
+/// and merge and nested-loop joins (a scan reads every row: hash joins, one pass), and make
+/// parallel plans cheaper to choose (the query returns one row, so tuple transfer costs
+/// nothing; the server's `max_parallel_workers_per_gather` still decides how many).
 const WORK_MEM: &str = "128MB";
 /// How long past the statement timeout the client waits for an answer before giving the
 /// connection up (the server should have cancelled the query long before).
