@@ -36,6 +36,7 @@ fn is_reserved(s: &str) -> bool {
         "column",
         "constraint",
         "create",
+        "current_catalog",
         "current_date",
         "current_role",
         "current_time",
