@@ -90,6 +90,12 @@ impl<'a> Context<'a> {
             .iter()
             .filter(|r| self.settings.audits_schema(&r.schema, &self.index))
     }
+
+    /// Audited tables with row-level security enabled: the ones whose policies apply.
+    pub fn rls_tables(&self) -> impl Iterator<Item = &'a Relation> + '_ {
+        self.audited_relations()
+            .filter(|r| r.kind.is_table() && r.rls_enabled)
+    }
 }
 
 /// A check over the catalog.

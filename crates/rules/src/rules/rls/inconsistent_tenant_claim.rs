@@ -154,10 +154,7 @@ impl Rule for InconsistentTenantClaim {
         let mut cache = HashMap::new();
         // Policy → its sources; source → policies.
         let mut by_policy: Vec<(&Policy, BTreeSet<Source>)> = vec![];
-        for rel in ctx.audited_relations() {
-            if !rel.kind.is_table() || !rel.rls_enabled {
-                continue;
-            }
+        for rel in ctx.rls_tables() {
             let column = match ctx.tenancy.scope(rel.oid) {
                 Some(Scope::Direct { column }) => column.clone(),
                 Some(Scope::Root) => ctx

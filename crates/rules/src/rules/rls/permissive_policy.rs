@@ -102,10 +102,7 @@ impl Rule for PermissivePolicy {
         }
         let api = ApiRoles::new(ctx);
         let mut out = vec![];
-        for rel in ctx.audited_relations() {
-            if !rel.kind.is_table() || !rel.rls_enabled {
-                continue;
-            }
+        for rel in ctx.rls_tables() {
             let exposure = ctx.exposure.of(rel.oid);
             if !exposure.is_exposed() {
                 continue;

@@ -55,10 +55,7 @@ impl Rule for PolicyNullAuthDisjunct {
         }
         let api = ApiRoles::new(ctx);
         let mut out = vec![];
-        for rel in ctx.audited_relations() {
-            if !rel.kind.is_table() || !rel.rls_enabled {
-                continue;
-            }
+        for rel in ctx.rls_tables() {
             let exposure = ctx.exposure.of(rel.oid);
             for p in ctx.index.policies(rel.oid) {
                 if !p.permissive || api.of_policy(p).is_empty() {

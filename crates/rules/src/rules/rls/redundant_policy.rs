@@ -61,10 +61,7 @@ impl Rule for RedundantPolicy {
             return vec![];
         }
         let mut out = vec![];
-        for rel in ctx.audited_relations() {
-            if !rel.kind.is_table() || !rel.rls_enabled {
-                continue;
-            }
+        for rel in ctx.rls_tables() {
             let policies = ctx.index.policies(rel.oid);
             if policies.len() < 2 {
                 continue;

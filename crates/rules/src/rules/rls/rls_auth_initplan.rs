@@ -64,10 +64,7 @@ impl Rule for RlsAuthInitplan {
         }
         let api = ApiRoles::new(ctx);
         let mut out = vec![];
-        for rel in ctx.audited_relations() {
-            if !rel.kind.is_table() || !rel.rls_enabled {
-                continue;
-            }
+        for rel in ctx.rls_tables() {
             for p in ctx.index.policies(rel.oid) {
                 if api.of_policy(p).is_empty() {
                     continue;

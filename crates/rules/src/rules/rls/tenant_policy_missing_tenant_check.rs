@@ -81,10 +81,7 @@ impl Rule for TenantPolicyMissingTenantCheck {
         }
         let api = ApiRoles::new(ctx);
         let mut out = vec![];
-        for rel in ctx.audited_relations() {
-            if !rel.kind.is_table() || !rel.rls_enabled {
-                continue;
-            }
+        for rel in ctx.rls_tables() {
             let scope = match ctx.tenancy.scope(rel.oid) {
                 Some(s @ (Scope::Direct { .. } | Scope::ViaParent { .. })) => s,
                 _ => continue,
