@@ -57,14 +57,8 @@ pub(crate) fn finding(t: &TablePlan, ch: &Check, r: &CheckResult, sample: Option
     };
     let cols = ch.columns.join(", ");
     let table = qualify(&t.schema, &t.name);
-    let (ps, pn) = parent.split_once('.').unwrap_or(("public", parent));
-    let on = ch
-        .columns
-        .iter()
-        .zip(parent_columns)
-        .map(|(c, p)| format!("p.{} = c.{}", quote_ident(p), quote_ident(c)))
-        .collect::<Vec<_>>()
-        .join(" AND ");
+    let (parent_q, pn) = super::parent_name(parent);
+    let on = super::join_on(&ch.columns, parent_columns);
     let mut f = META
         .finding(format!(
             "{} of {} reference a {parent} row of another tenant through {cols}{}",
@@ -86,7 +80,7 @@ pub(crate) fn finding(t: &TablePlan, ch: &Check, r: &CheckResult, sample: Option
                 "-- find out which code path wrote them, then repair or delete:\n\
                  SELECT c.* FROM {table} c JOIN {} p ON {on} WHERE c.{} <> p.{};\n\
                  -- and pair the tenant columns in the foreign key (cross-tenant-reference-possible)",
-                qualify(ps, pn),
+                parent_q,
                 quote_ident(tenant_column),
                 quote_ident(parent_tenant_column)
             ),

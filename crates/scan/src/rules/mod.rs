@@ -23,6 +23,28 @@ pub struct CheckResult {
 }
 
 /// How the table was read, for messages: `""` or `" (in a 1% sample)"`.
+/// A check's parent (`schema.table`, unqualified meaning `public`): quoted, and its bare name.
+pub(crate) fn parent_name(parent: &str) -> (String, &str) {
+    let (schema, name) = parent.split_once('.').unwrap_or(("public", parent));
+    (dbaudit_rules::qualify(schema, name), name)
+}
+
+/// `p.key = c.column AND ...`: the child's columns joined to the parent's key.
+pub(crate) fn join_on(columns: &[String], parent_columns: &[String]) -> String {
+    columns
+        .iter()
+        .zip(parent_columns)
+        .map(|(c, p)| {
+            format!(
+                "p.{} = c.{}",
+                dbaudit_rules::quote_ident(p),
+                dbaudit_rules::quote_ident(c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 pub(crate) fn sample_note(sample: Option<f64>) -> String {
     match sample {
         Some(p) => format!(" (in a {p}% sample)"),

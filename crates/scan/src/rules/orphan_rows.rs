@@ -76,12 +76,12 @@ pub(crate) fn finding(t: &TablePlan, ch: &Check, r: &CheckResult, sample: Option
         }
     }
     let table = qualify(&t.schema, &t.name);
-    let (ps, pn) = parent.split_once('.').unwrap_or(("public", parent));
+    let (parent_q, _) = super::parent_name(parent);
     let join = ch.columns.len() == 1 && converted_to.is_none();
     let list = if join {
         format!(
             "SELECT c.* FROM {table} c WHERE c.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {} p WHERE p.{} = c.{col});",
-            qualify(ps, pn),
+            parent_q,
             quote_ident(&parent_columns[0]),
             col = quote_ident(&ch.columns[0]),
         )

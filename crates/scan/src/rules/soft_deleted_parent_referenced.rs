@@ -3,7 +3,7 @@
 use super::{rows, sample_note, CheckResult};
 use crate::plan::{Check, CheckKind, TablePlan};
 use dbaudit_findings::{Category, Finding, FixSafety, RuleMeta, RuleSource, Severity};
-use dbaudit_rules::{qualify, quote_ident};
+use dbaudit_rules::qualify;
 
 pub static META: RuleMeta = RuleMeta {
     code: "DATA004",
@@ -52,14 +52,8 @@ pub(crate) fn finding(t: &TablePlan, ch: &Check, r: &CheckResult, sample: Option
     };
     let cols = ch.columns.join(", ");
     let table = qualify(&t.schema, &t.name);
-    let (ps, pn) = parent.split_once('.').unwrap_or(("public", parent));
-    let on = ch
-        .columns
-        .iter()
-        .zip(parent_columns)
-        .map(|(c, p)| format!("p.{} = c.{}", quote_ident(p), quote_ident(c)))
-        .collect::<Vec<_>>()
-        .join(" AND ");
+    let (parent_q, pn) = super::parent_name(parent);
+    let on = super::join_on(&ch.columns, parent_columns);
     let live = if *child_deleted_at {
         " AND c.deleted_at IS NULL"
     } else {
@@ -69,7 +63,7 @@ pub(crate) fn finding(t: &TablePlan, ch: &Check, r: &CheckResult, sample: Option
         (
             format!(
                 "UPDATE {table} c SET deleted_at = p.deleted_at FROM {} p WHERE {on} AND p.deleted_at IS NOT NULL{live};",
-                qualify(ps, pn)
+                parent_q
             ),
             "live ",
         )
@@ -77,7 +71,7 @@ pub(crate) fn finding(t: &TablePlan, ch: &Check, r: &CheckResult, sample: Option
         (
             format!(
                 "-- SELECT c.* FROM {table} c JOIN {} p ON {on} WHERE p.deleted_at IS NOT NULL;",
-                qualify(ps, pn)
+                parent_q
             ),
             "",
         )
